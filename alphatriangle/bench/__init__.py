@@ -1,0 +1,1 @@
+"""Benchmarks behind `alphatriangle bench`: they print figures and write JSON."""

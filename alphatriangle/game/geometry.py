@@ -1,0 +1,177 @@
+"""Board geometry and the precomputed tables the batched core runs on.
+
+Cells are numbered `r * COLS + c` over the whole rectangle; a board is a 128-bit
+set of cells held as two uint64 words (`lo` for cells 0..63, `hi` for 64..127).
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from alphatriangle.config import EnvConfig
+from alphatriangle.game.shapes import DRAW_TEMPLATE_IDS, SHAPES
+
+U64 = npt.NDArray[np.uint64]
+Cell = tuple[int, int]
+
+HORIZONTAL, DOWN_RIGHT, UP_RIGHT = 0, 1, 2
+DIRECTION_NAMES = ("horizontal", "down-right", "up-right")
+
+
+def is_up(r: int, c: int) -> bool:
+    """A cell points up when `r + c` is odd."""
+    return (r + c) % 2 == 1
+
+
+def next_cell(r: int, c: int, direction: int) -> Cell:
+    """The following cell of a line in `direction` (see GAME_RULES.md, Lines)."""
+    if direction == HORIZONTAL:
+        return r, c + 1
+    if direction == DOWN_RIGHT:
+        return (r + 1, c) if is_up(r, c) else (r, c + 1)
+    return (r - 1, c) if not is_up(r, c) else (r, c + 1)
+
+
+def playable_cells(config: EnvConfig) -> frozenset[Cell]:
+    return frozenset(
+        (r, c)
+        for r, (start, end) in enumerate(config.PLAYABLE_RANGE_PER_ROW)
+        for c in range(start, end)
+    )
+
+
+def board_lines(config: EnvConfig) -> tuple[tuple[int, tuple[Cell, ...]], ...]:
+    """All maximal runs of >= 2 playable cells, as `(direction, cells)`."""
+    playable = playable_cells(config)
+    lines: list[tuple[int, tuple[Cell, ...]]] = []
+    for direction in (HORIZONTAL, DOWN_RIGHT, UP_RIGHT):
+        successor = {cell: next_cell(*cell, direction) for cell in playable}
+        has_predecessor = {nxt for nxt in successor.values() if nxt in playable}
+        for start in sorted(playable - has_predecessor):
+            run = [start]
+            while (nxt := successor[run[-1]]) in playable:
+                run.append(nxt)
+            if len(run) >= 2:
+                lines.append((direction, tuple(run)))
+    return tuple(lines)
+
+
+def cells_to_words(cells: list[int]) -> tuple[int, int]:
+    """A set of cell indices as the (lo, hi) words of a bitboard."""
+    lo = hi = 0
+    for cell in cells:
+        if cell < 64:
+            lo |= 1 << cell
+        else:
+            hi |= 1 << (cell - 64)
+    return lo, hi
+
+
+def words_to_cells(lo: int, hi: int) -> list[int]:
+    """The cell indices set in a bitboard, ascending."""
+    return [i for i in range(64) if lo >> i & 1] + [64 + i for i in range(64) if hi >> i & 1]
+
+
+class CoreTables(NamedTuple):
+    """The arrays the numba kernels read, packed as one argument."""
+
+    cells: int
+    place_ok: npt.NDArray[np.bool_]
+    """[shapes, cells] the shape fits the empty board anchored at this cell."""
+    place_lo: U64
+    place_hi: U64
+    """[shapes, cells] cells the shape covers when anchored there."""
+    anchor_count: npt.NDArray[np.int32]
+    anchors: npt.NDArray[np.int32]
+    """[shapes, cells] the cells where `place_ok` holds, first `anchor_count` entries."""
+    shape_size: npt.NDArray[np.int32]
+    line_lo: U64
+    line_hi: U64
+    """[lines] cells of each line."""
+    draw_ids: npt.NDArray[np.int8]
+    rewards: npt.NDArray[np.float64]
+    """[placed, cleared, alive, game over] reward constants."""
+
+
+@dataclass(frozen=True, eq=False)
+class EngineTables:
+    """Everything the engine precomputes for one `EnvConfig`."""
+
+    config: EnvConfig
+    playable: npt.NDArray[np.bool_]
+    """[cells] True where a triangle may ever be placed."""
+    cell_is_up: npt.NDArray[np.bool_]
+    """[cells] orientation of each cell."""
+    lines: tuple[tuple[Cell, ...], ...]
+    line_direction: npt.NDArray[np.int8]
+    core: CoreTables
+
+
+@lru_cache(maxsize=16)
+def engine_tables(config: EnvConfig) -> EngineTables:
+    """Precompute placement and line masks for a configuration (cached per config)."""
+    rows, cols = config.ROWS, config.COLS
+    cells = rows * cols
+    playable_set = playable_cells(config)
+    playable = np.zeros(cells, dtype=np.bool_)
+    for r, c in playable_set:
+        playable[r * cols + c] = True
+    cell_is_up = np.array([is_up(i // cols, i % cols) for i in range(cells)], dtype=np.bool_)
+
+    n_shapes = len(SHAPES)
+    place_ok = np.zeros((n_shapes, cells), dtype=np.bool_)
+    place_lo = np.zeros((n_shapes, cells), dtype=np.uint64)
+    place_hi = np.zeros((n_shapes, cells), dtype=np.uint64)
+    anchors = np.zeros((n_shapes, cells), dtype=np.int32)
+    anchor_count = np.zeros(n_shapes, dtype=np.int32)
+    for s, shape in enumerate(SHAPES):
+        for anchor in range(cells):
+            r0, c0 = divmod(anchor, cols)
+            covered = []
+            for dr, dc, up in shape:
+                r, c = r0 + dr, c0 + dc
+                if not (0 <= r < rows and 0 <= c < cols):
+                    break
+                if (r, c) not in playable_set or is_up(r, c) != up:
+                    break
+                covered.append(r * cols + c)
+            else:
+                lo, hi = cells_to_words(covered)
+                place_ok[s, anchor] = True
+                place_lo[s, anchor], place_hi[s, anchor] = lo, hi
+                anchors[s, anchor_count[s]] = anchor
+                anchor_count[s] += 1
+
+    lines = board_lines(config)
+    line_words = [cells_to_words([r * cols + c for r, c in run]) for _, run in lines]
+    return EngineTables(
+        config=config,
+        playable=playable,
+        cell_is_up=cell_is_up,
+        lines=tuple(run for _, run in lines),
+        line_direction=np.array([d for d, _ in lines], dtype=np.int8),
+        core=CoreTables(
+            cells=cells,
+            place_ok=place_ok,
+            place_lo=place_lo,
+            place_hi=place_hi,
+            anchor_count=anchor_count,
+            anchors=anchors,
+            shape_size=np.array([len(shape) for shape in SHAPES], dtype=np.int32),
+            line_lo=np.array([lo for lo, _ in line_words], dtype=np.uint64),
+            line_hi=np.array([hi for _, hi in line_words], dtype=np.uint64),
+            draw_ids=np.array(DRAW_TEMPLATE_IDS, dtype=np.int8),
+            rewards=np.array(
+                [
+                    config.REWARD_PER_PLACED_TRIANGLE,
+                    config.REWARD_PER_CLEARED_TRIANGLE,
+                    config.REWARD_PER_STEP_ALIVE,
+                    config.PENALTY_GAME_OVER,
+                ],
+                dtype=np.float64,
+            ),
+        ),
+    )
