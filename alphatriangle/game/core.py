@@ -207,6 +207,35 @@ def step_batch(
 
 
 @njit(cache=True)
+def step_one(
+    core: CoreTables,
+    occ: np.ndarray,
+    shapes: np.ndarray,
+    score: np.ndarray,
+    steps: np.ndarray,
+    done: np.ndarray,
+    rng: np.ndarray,
+    g: int,
+    action: int,
+    forced_refill: np.ndarray,
+) -> tuple[bool, float, int, int, bool]:
+    """Step game `g` alone, without output arrays: the object API's fast path.
+
+    Returns (legal, reward, score delta, lines cleared, refilled); an illegal action
+    changes nothing.
+    """
+    if done[g] or not is_legal(core, occ[g, 0], occ[g, 1], shapes[g], action):
+        return False, 0.0, 0, 0, False
+    reward, delta, lines, refilled, over = step_game(
+        core, occ[g], shapes[g], rng, g, action, forced_refill
+    )
+    score[g] += delta
+    steps[g] += 1
+    done[g] = over
+    return True, reward, delta, lines, refilled
+
+
+@njit(cache=True)
 def reset_batch(
     core: CoreTables,
     occ: np.ndarray,

@@ -1,15 +1,19 @@
 """`GameState`: one game behind an object API, a thin view over a one-game `GameBatch`."""
 
+import operator
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from alphatriangle.config import EnvConfig
+from alphatriangle.game import core
 from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.geometry import Cell, cells_to_words, words_to_cells
 from alphatriangle.game.rng import fresh_seed, seed_state
 from alphatriangle.game.shapes import NUM_SHAPES
+
+_NO_REFILL = np.empty(0, dtype=np.int8)
 
 
 class GameState:
@@ -95,18 +99,21 @@ class GameState:
         """
         if self.is_over():
             raise ValueError("the game is over: call reset() to start a new one")
-        forced = None
+        action = operator.index(action)
+        forced = _NO_REFILL
         if refill is not None:
             if len(refill) != self.config.NUM_SHAPE_SLOTS or not all(
                 0 <= s < NUM_SHAPES for s in refill
             ):
                 raise ValueError(f"refill {list(refill)} must hold one shape id per slot")
-            forced = np.array([refill], dtype=np.int8)
-        try:
-            result = self._batch.step(np.array([action], dtype=np.int64), forced)
-        except ValueError:
-            raise ValueError(f"illegal action {action}") from None
-        return float(result.reward[0]), bool(result.done[0])
+            forced = np.array(refill, dtype=np.int8)
+        b = self._batch
+        legal, reward, *_ = core.step_one(
+            b.tables.core, b.occ, b.shapes, b.score, b.steps, b.done, b.rng, 0, action, forced
+        )
+        if not legal:
+            raise ValueError(f"illegal action {action}")
+        return reward, bool(b.done[0])
 
     def is_over(self) -> bool:
         return bool(self._batch.done[0])

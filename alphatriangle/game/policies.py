@@ -1,0 +1,116 @@
+"""Baseline policies for evaluation: uniform random and greedy over legal moves.
+
+Both draw from their own random streams (one per game), never from a game's refill
+stream, so every policy sees the same refills for the same game seed.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from alphatriangle.game.batch import GameBatch
+from alphatriangle.game.core import place
+from alphatriangle.game.geometry import CoreTables
+from alphatriangle.game.rng import draw_below, fresh_seed, seed_states
+
+_ZERO = np.uint64(0)
+
+
+@njit(cache=True)
+def _random_actions(
+    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray,
+    rng: np.ndarray, out: np.ndarray,
+) -> None:  # fmt: skip
+    for g in range(occ.shape[0]):
+        out[g] = -1
+        if done[g]:
+            continue
+        lo, hi = occ[g, 0], occ[g, 1]
+        count = 0
+        for slot in range(shapes.shape[1]):
+            shape = shapes[g, slot]
+            if shape < 0:
+                continue
+            for k in range(core.anchor_count[shape]):
+                anchor = core.anchors[shape, k]
+                if (core.place_lo[shape, anchor] & lo) == _ZERO and (
+                    core.place_hi[shape, anchor] & hi
+                ) == _ZERO:
+                    count += 1
+        if count == 0:
+            continue
+        pick = draw_below(rng, g, count)
+        for slot in range(shapes.shape[1]):
+            shape = shapes[g, slot]
+            if shape < 0:
+                continue
+            for k in range(core.anchor_count[shape]):
+                anchor = core.anchors[shape, k]
+                if (core.place_lo[shape, anchor] & lo) == _ZERO and (
+                    core.place_hi[shape, anchor] & hi
+                ) == _ZERO:
+                    if pick == 0:
+                        out[g] = slot * core.cells + anchor
+                    pick -= 1
+
+
+@njit(cache=True)
+def _greedy_actions(
+    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray,
+    rng: np.ndarray, out: np.ndarray,
+) -> None:  # fmt: skip
+    for g in range(occ.shape[0]):
+        out[g] = -1
+        if done[g]:
+            continue
+        lo, hi = occ[g, 0], occ[g, 1]
+        best = -1
+        ties = 0
+        for slot in range(shapes.shape[1]):
+            shape = shapes[g, slot]
+            if shape < 0:
+                continue
+            for k in range(core.anchor_count[shape]):
+                anchor = core.anchors[shape, k]
+                if (core.place_lo[shape, anchor] & lo) != _ZERO or (
+                    core.place_hi[shape, anchor] & hi
+                ) != _ZERO:
+                    continue
+                cleared = place(core, lo, hi, shape, anchor)[2]
+                gain = core.shape_size[shape] + 2 * cleared
+                if gain > best:
+                    best = gain
+                    ties = 1
+                    out[g] = slot * core.cells + anchor
+                elif gain == best:
+                    ties += 1
+                    if draw_below(rng, g, ties) == 0:
+                        out[g] = slot * core.cells + anchor
+
+
+Policy = Callable[[GameBatch, npt.NDArray[np.uint64]], npt.NDArray[np.int64]]
+
+
+def random_actions(batch: GameBatch, rng: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """A uniformly random legal action per game (-1 where a game is over)."""
+    out = np.empty(len(batch), dtype=np.int64)
+    _random_actions(batch.tables.core, batch.occ, batch.shapes, batch.done, rng, out)
+    return out
+
+
+def greedy_actions(batch: GameBatch, rng: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """The legal action with the highest immediate score per game, ties broken at random."""
+    out = np.empty(len(batch), dtype=np.int64)
+    _greedy_actions(batch.tables.core, batch.occ, batch.shapes, batch.done, rng, out)
+    return out
+
+
+BASELINES: dict[str, Policy] = {"random": random_actions, "greedy": greedy_actions}
+
+
+def policy_streams(n: int, seed: int | None = None) -> npt.NDArray[np.uint64]:
+    """Random streams for a policy playing `n` games, from `seed` or fresh entropy."""
+    base = fresh_seed() if seed is None else seed
+    return seed_states([base * 1_000_003 + g for g in range(n)])
