@@ -20,7 +20,9 @@ def _cells(pairs: list[list[int]]) -> list[tuple[int, int]]:
 
 
 def test_shape_catalogue_matches_recorded_order(conformance: dict[str, Any]) -> None:
-    recorded = [tuple((dr, dc, up) for dr, dc, up in shape) for shape in conformance["distinct_shapes"]]
+    recorded = [
+        tuple((dr, dc, up) for dr, dc, up in shape) for shape in conformance["distinct_shapes"]
+    ]
     assert list(SHAPES) == recorded
     assert list(DRAW_TEMPLATE_IDS) == conformance["template_list_ids"]
 

@@ -1,6 +1,7 @@
 """Shared output of the benchmarks: a Rich table on the terminal and a JSON file."""
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -12,8 +13,6 @@ from rich.table import Table
 
 
 def machine_info() -> dict[str, Any]:
-    import os
-
     return {
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -126,9 +126,7 @@ class GameBatch:
 
     def copy(self, reseed: bool = True) -> "GameBatch":
         """A deep copy; with `reseed` (the default) its streams are fresh and independent."""
-        rng = (
-            seed_states([fresh_seed() for _ in range(len(self))]) if reseed else self.rng.copy()
-        )
+        rng = seed_states([fresh_seed() for _ in range(len(self))]) if reseed else self.rng.copy()
         return GameBatch(
             tables=self.tables,
             occ=self.occ.copy(),

@@ -34,7 +34,7 @@ def popcount(x: np.uint64) -> int:
 @njit(cache=True, inline="always")
 def fits(core: CoreTables, shape: int, anchor: int, lo: np.uint64, hi: np.uint64) -> bool:
     """Whether `shape` anchored at `anchor` lands on playable, empty, matching cells."""
-    return (
+    return bool(
         core.place_ok[shape, anchor]
         and (core.place_lo[shape, anchor] & lo) == _ZERO
         and (core.place_hi[shape, anchor] & hi) == _ZERO
@@ -42,7 +42,9 @@ def fits(core: CoreTables, shape: int, anchor: int, lo: np.uint64, hi: np.uint64
 
 
 @njit(cache=True)
-def is_legal(core: CoreTables, lo: np.uint64, hi: np.uint64, slots: np.ndarray, action: int) -> bool:
+def is_legal(
+    core: CoreTables, lo: np.uint64, hi: np.uint64, slots: np.ndarray, action: int
+) -> bool:
     """Whether `action` is legal for a game with board `(lo, hi)` and `slots`."""
     if action < 0 or action >= slots.shape[0] * core.cells:
         return False

@@ -6,11 +6,10 @@ An illegal action leaves the game as it is and ends the episode with the game-ov
 penalty (`info["illegal_action"]` is True), so unmasked agents cannot loop forever.
 """
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import numpy.typing as npt
 from gymnasium import spaces
 
 from alphatriangle.config import EnvConfig
@@ -19,13 +18,13 @@ from alphatriangle.game.geometry import engine_tables
 from alphatriangle.game.render import render_text
 from alphatriangle.game.shapes import NUM_SHAPES
 
-Observation = dict[str, npt.NDArray[np.int8]]
+Observation = dict[str, Any]
 
 
 class AlphaTriangleEnv(gym.Env[Observation, np.int64]):
     """One game per episode; the reward is the engine's training reward."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 (as Gymnasium declares it)
 
     def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None) -> None:
         self.config = config or EnvConfig()

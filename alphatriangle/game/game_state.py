@@ -24,7 +24,9 @@ class GameState:
     """
 
     def __init__(self, config: EnvConfig | None = None, initial_seed: int | None = None) -> None:
-        self._batch = GameBatch.new(1, config, [fresh_seed() if initial_seed is None else initial_seed])
+        self._batch = GameBatch.new(
+            1, config, [fresh_seed() if initial_seed is None else initial_seed]
+        )
 
     @classmethod
     def _wrap(cls, batch: GameBatch) -> "GameState":
@@ -46,9 +48,10 @@ class GameState:
         cfg = batch.config
         cells = []
         for r, c in occupied:
-            if not (0 <= r < cfg.ROWS and 0 <= c < cfg.COLS) or not batch.tables.playable[
-                r * cfg.COLS + c
-            ]:
+            if (
+                not (0 <= r < cfg.ROWS and 0 <= c < cfg.COLS)
+                or not batch.tables.playable[r * cfg.COLS + c]
+            ):
                 raise ValueError(f"cell ({r}, {c}) is not a playable cell of the board")
             cells.append(r * cfg.COLS + c)
         if len(shapes) != cfg.NUM_SHAPE_SLOTS:
@@ -86,7 +89,8 @@ class GameState:
 
     def valid_action_mask(self) -> npt.NDArray[np.bool_]:
         """[ACTION_DIM] True where the action is legal."""
-        return self._batch.legal_mask()[0]
+        mask: npt.NDArray[np.bool_] = self._batch.legal_mask()[0]
+        return mask
 
     def valid_actions(self) -> set[int]:
         return {int(a) for a in np.flatnonzero(self.valid_action_mask())}
@@ -157,4 +161,3 @@ class GameState:
             f"GameState(score={self.game_score():g}, step={self.current_step}, "
             f"shapes={self.shape_ids()}, over={self.is_over()})"
         )
-

@@ -64,7 +64,7 @@ def _slots_text(state: GameState, colour: bool) -> Text:
     text = Text()
     text.append("".join(h.ljust(width) for h, _, _ in columns).rstrip() + "\n", style="bold")
     for i in range(height):
-        for header, rows, style in columns:
+        for _, rows, style in columns:
             text.append((rows[i] if i < len(rows) else "").ljust(width), style=style)
         text.rstrip()
         text.append("\n")

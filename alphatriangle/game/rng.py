@@ -5,6 +5,7 @@ and no copy can predict another stream's draws.
 """
 
 import secrets
+from collections.abc import Iterable
 
 import numpy as np
 from numba import njit
@@ -51,7 +52,7 @@ def seed_state(seed: int) -> np.uint64:
     return np.uint64(z ^ (z >> 31))
 
 
-def seed_states(seeds: np.ndarray | list[int]) -> np.ndarray:
+def seed_states(seeds: Iterable[int]) -> np.ndarray:
     """One stream state per seed."""
     return np.array([seed_state(int(s)) for s in seeds], dtype=np.uint64)
 

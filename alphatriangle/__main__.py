@@ -1,0 +1,5 @@
+"""`python -m alphatriangle` runs the command line."""
+
+from alphatriangle.cli import run
+
+run()

@@ -1,0 +1,123 @@
+"""The `alphatriangle` command line: play, bench (and, as they land, train, eval, ...)."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from alphatriangle import __version__
+from alphatriangle.utils import UserError
+
+app = typer.Typer(
+    name="alphatriangle",
+    help="AlphaZero-style self-play for the triangle puzzle.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+bench_app = typer.Typer(
+    help="Speed benchmarks: print figures and write JSON.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
+
+console = Console(highlight=False)
+
+_UsageError: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError"
+)
+"""Typer's (vendored click) base class of command-line usage errors."""
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"alphatriangle {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """AlphaZero-style self-play for the triangle puzzle."""
+
+
+@app.command()
+def play(
+    seed: Annotated[
+        int | None, typer.Option(help="Game seed: the same seed gives the same refills.")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option(help="Who plays: human, random or greedy.", case_sensitive=False)
+    ] = "human",
+    watch: Annotated[bool, typer.Option(help="Show every move of a policy's game.")] = False,
+    delay: Annotated[float, typer.Option(min=0.0, help="Seconds between watched moves.")] = 0.4,
+) -> None:
+    """Play a game in the terminal, or watch a baseline policy play one."""
+    from alphatriangle.game import GameState
+    from alphatriangle.game.play import play_human, play_policy
+    from alphatriangle.game.policies import BASELINES
+
+    policy = policy.lower()
+    if policy != "human" and policy not in BASELINES:
+        raise UserError(f"unknown policy {policy!r}: choose human, {', '.join(BASELINES)}")
+    if watch and policy == "human":
+        raise UserError("--watch shows a policy's game: add --policy random or --policy greedy")
+    state = GameState(initial_seed=seed)
+    if policy == "human":
+        code = play_human(state, console)
+    else:
+        code = play_policy(state, policy, console, watch, delay, seed)
+    raise typer.Exit(code)
+
+
+@bench_app.command("engine")
+def bench_engine(
+    seconds: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to time each implementation.")
+    ] = 3.0,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Games in the batched core's batch.")
+    ] = 1024,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/engine.json"
+    ),
+) -> None:
+    """Random-policy moves/s of the batched core, the object API and a pure-Python baseline."""
+    from alphatriangle.bench.engine import run_engine_benchmark
+
+    run_engine_benchmark(seconds, batch_size, out, console)
+
+
+def _print_error(message: str) -> None:
+    """One line on stderr, never wrapped."""
+    sys.stderr.write(f"error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors become one line on stderr and exit code 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except _UsageError as error:
+        message = error.format_message()  # type: ignore[attr-defined]
+        if message:
+            ctx = getattr(error, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
+            _print_error(f"{message}{hint}")
+        return 2
+    except UserError as error:
+        _print_error(str(error))
+        return 2
+    except typer.Abort:
+        _print_error("aborted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

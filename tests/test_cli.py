@@ -1,0 +1,117 @@
+"""The command line, driven as a person would: in a pseudo-terminal, with scripted input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from alphatriangle.game import GameState
+
+CLI = [sys.executable, "-m", "alphatriangle"]
+
+
+def _spawn(*args: str) -> pexpect.spawn:
+    return pexpect.spawn(CLI[0], [*CLI[1:], *args], encoding="utf-8", timeout=60,
+                         dimensions=(60, 200))  # fmt: skip
+
+
+def test_a_person_plays_moves_sees_errors_and_quits() -> None:
+    game = GameState(initial_seed=1)
+    action = min(game.valid_actions())
+    slot, row, col = game.decode_action(action)
+    illegal = next(a for a in range(360) if a not in game.valid_actions() and a // 120 == slot)
+    bad_slot, bad_row, bad_col = game.decode_action(illegal)
+
+    child = _spawn("play", "--seed", "1")
+    child.expect("move> ")
+    assert "slot 0" in child.before and "score 0" in child.before
+    child.sendline("m")
+    child.expect(f"slot {slot}: {row},{col}")
+    child.expect("move> ")
+    child.sendline("hello")
+    child.expect("could not read 'hello'")
+    child.expect("move> ")
+    child.sendline(f"{bad_slot} {bad_row} {bad_col}")
+    child.expect("does not fit")
+    child.expect("move> ")
+    child.sendline("7 0 0")
+    child.expect("outside the slots or the board")
+    child.expect("move> ")
+    child.sendline(f"{slot} {row} {col}")
+    game.step(action)
+    child.expect(f"score {game.game_score():g}   move 1")
+    child.expect("move> ")
+    child.sendline("q")
+    child.expect(f"quit with score {game.game_score():g} after 1 moves")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_a_person_plays_a_whole_game() -> None:
+    game = GameState(initial_seed=2)
+    child = _spawn("play", "--seed", "2")
+    while not game.is_over():
+        child.expect("move> ")
+        action = max(game.valid_actions())
+        child.sendline(" ".join(str(v) for v in game.decode_action(action)))
+        game.step(action)
+    child.expect(f"game over: score {game.game_score():g} in {game.current_step} moves")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("policy", ["random", "greedy"])
+def test_watching_a_baseline_play(policy: str) -> None:
+    child = _spawn("play", "--policy", policy, "--watch", "--delay", "0", "--seed", "5")
+    child.expect(f"{policy}: slot")
+    child.expect(rf"game over: {policy} scored (\d+) in (\d+) moves")
+    score, moves = int(child.match.group(1)), int(child.match.group(2))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert score > 0 and moves > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["play", "--seed", "abc"], "'--seed'"),
+        (["play", "--policy", "alphago"], "unknown policy 'alphago'"),
+        (["play", "--watch"], "--watch shows a policy's game"),
+        (["play", "--delay", "-1"], "'--delay'"),
+        (["bench", "engine", "--seconds", "0"], "'--seconds'"),
+        (["fly"], "No such command 'fly'"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_code_2(args: list[str], message: str) -> None:
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_version() -> None:
+    proc = subprocess.run([*CLI, "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("alphatriangle ")
+
+
+def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "engine.json"
+    proc = subprocess.run(
+        [*CLI, "bench", "engine", "--seconds", "0.2", "--batch-size", "64", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "batched_speedup" in proc.stdout
+    report = json.loads(out.read_text())
+    names = [row["implementation"] for row in report["results"]]
+    assert names == ["batched core (64 games)", "GameState object API", "pure-Python baseline"]
+    assert all(row["moves"] > 0 and row["moves/s"] > 0 for row in report["results"])
+    assert report["summary"]["batched_target"] == 200.0
