@@ -14,8 +14,9 @@ CLI = [sys.executable, "-m", "alphatriangle"]
 
 
 def _spawn(*args: str) -> pexpect.spawn:
-    return pexpect.spawn(CLI[0], [*CLI[1:], *args], encoding="utf-8", timeout=60,
-                         dimensions=(60, 200))  # fmt: skip
+    return pexpect.spawn(
+        CLI[0], [*CLI[1:], *args], encoding="utf-8", timeout=60, dimensions=(60, 200)
+    )
 
 
 def test_a_person_plays_moves_sees_errors_and_quits() -> None:
@@ -106,8 +107,10 @@ def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
     proc = subprocess.run(
         [*CLI, "bench", "engine", "--seconds", "0.2", "--batch-size", "64", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "batched_speedup" in proc.stdout
     report = json.loads(out.read_text())

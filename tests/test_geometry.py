@@ -61,14 +61,16 @@ def test_placement_table_matches_the_shape_offsets() -> None:
             r0, c0 = divmod(anchor, cfg.COLS)
             cells = [(r0 + dr, c0 + dc, up) for dr, dc, up in shape]
             ok = all(
-                0 <= r < cfg.ROWS and 0 <= c < cfg.COLS and playable[r * cfg.COLS + c]
+                0 <= r < cfg.ROWS
+                and 0 <= c < cfg.COLS
+                and playable[r * cfg.COLS + c]
                 and is_up(r, c) == up
                 for r, c, up in cells
-            )  # fmt: skip
+            )
             assert core.place_ok[s, anchor] == ok
             if ok:
                 covered = sorted(r * cfg.COLS + c for r, c, _ in cells)
-                lo, hi = int(core.place_lo[s, anchor]), int(core.place_hi[s, anchor])
+                lo, hi = (int(w) for w in core.place_bits[s, anchor])
                 assert words_to_cells(lo, hi) == covered
         anchors = core.anchors[s, : core.anchor_count[s]]
         assert np.array_equal(anchors, np.flatnonzero(core.place_ok[s]))

@@ -78,9 +78,15 @@ class GameBatch:
         """Start new games where `which` is True (all games by default)."""
         mask = np.ones(len(self), dtype=np.bool_) if which is None else which
         core.reset_batch(
-            self.tables.core, self.occ, self.shapes, self.score, self.steps, self.done,
-            self.rng, mask,
-        )  # fmt: skip
+            self.tables.core,
+            self.occ,
+            self.shapes,
+            self.score,
+            self.steps,
+            self.done,
+            self.rng,
+            mask,
+        )
 
     def legal_mask(self, out: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.bool_]:
         """[n, ACTION_DIM] legal actions of every game."""
@@ -113,10 +119,21 @@ class GameBatch:
         lines = np.empty(n, dtype=np.int64)
         refilled = np.empty(n, dtype=np.bool_)
         bad = core.step_batch(
-            self.tables.core, self.occ, self.shapes, self.score, self.steps, self.done,
-            self.rng, actions, forced, reward, delta, lines, refilled,
-        )  # fmt: skip
-        if bad != core.ILLEGAL:
+            self.tables.core,
+            self.occ,
+            self.shapes,
+            self.score,
+            self.steps,
+            self.done,
+            self.rng,
+            actions,
+            forced,
+            reward,
+            delta,
+            lines,
+            refilled,
+        )
+        if bad != core.ALL_LEGAL:
             raise ValueError(f"illegal action {int(actions[bad])} in game {bad}")
         return StepResult(reward, delta, lines, refilled, self.done.copy())
 

@@ -1,9 +1,12 @@
 """The batched game core: numba kernels over many games held in arrays.
 
-A game is `occ` (two uint64 words of occupied cells), `shapes` (a shape id per slot,
--1 when empty), `score`, `steps`, `done` and its own random stream `rng`. The per-game
-functions (`fits`, `place`, `has_legal_move`, ...) are jitted so the search can call
-them from its own kernels; the `*_batch` kernels loop them over a whole batch.
+A game is row `g` of `occ` (two uint64 words of occupied cells), `shapes` (a shape id per
+slot, -1 when empty), `score`, `steps`, `done`, and its own random stream `rng[g]`.
+
+The per-game functions take the table arrays they read as plain arguments: passing the
+`CoreTables` tuple into a function costs a reference-count update per member array, more
+than the work itself. The batch kernels take the tuple once and unpack it; other kernels
+(the search) call the per-game functions the same way.
 """
 
 import numpy as np
@@ -19,7 +22,7 @@ _H01 = np.uint64(0x0101010101010101)
 _ONE, _TWO, _FOUR, _56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
 _ZERO = np.uint64(0)
 
-ILLEGAL = -1
+ALL_LEGAL = -1
 """`step_batch` returns this when every action was legal (otherwise the first bad game)."""
 
 
@@ -32,82 +35,108 @@ def popcount(x: np.uint64) -> int:
 
 
 @njit(cache=True, inline="always")
-def fits(core: CoreTables, shape: int, anchor: int, lo: np.uint64, hi: np.uint64) -> bool:
-    """Whether `shape` anchored at `anchor` lands on playable, empty, matching cells."""
+def free_at(place_bits: np.ndarray, shape: int, anchor: int, lo: np.uint64, hi: np.uint64) -> bool:
+    """Whether the cells a (geometrically valid) placement covers are all empty."""
     return bool(
-        core.place_ok[shape, anchor]
-        and (core.place_lo[shape, anchor] & lo) == _ZERO
-        and (core.place_hi[shape, anchor] & hi) == _ZERO
+        (place_bits[shape, anchor, 0] & lo) == _ZERO
+        and (place_bits[shape, anchor, 1] & hi) == _ZERO
     )
 
 
 @njit(cache=True)
 def is_legal(
-    core: CoreTables, lo: np.uint64, hi: np.uint64, slots: np.ndarray, action: int
+    place_ok: np.ndarray,
+    place_bits: np.ndarray,
+    action_slot: np.ndarray,
+    action_anchor: np.ndarray,
+    lo: np.uint64,
+    hi: np.uint64,
+    shapes: np.ndarray,
+    g: int,
+    action: int,
 ) -> bool:
-    """Whether `action` is legal for a game with board `(lo, hi)` and `slots`."""
-    if action < 0 or action >= slots.shape[0] * core.cells:
+    """Whether `action` is legal for game `g` with board `(lo, hi)`."""
+    if action < 0 or action >= action_slot.shape[0]:
         return False
-    shape = slots[action // core.cells]
-    return shape >= 0 and fits(core, shape, action % core.cells, lo, hi)
+    shape = shapes[g, action_slot[action]]
+    anchor = action_anchor[action]
+    return shape >= 0 and place_ok[shape, anchor] and free_at(place_bits, shape, anchor, lo, hi)
 
 
 @njit(cache=True)
-def has_legal_move(core: CoreTables, lo: np.uint64, hi: np.uint64, slots: np.ndarray) -> bool:
-    for slot in range(slots.shape[0]):
-        shape = slots[slot]
+def has_legal_move(
+    anchors: np.ndarray,
+    anchor_count: np.ndarray,
+    place_bits: np.ndarray,
+    lo: np.uint64,
+    hi: np.uint64,
+    shapes: np.ndarray,
+    g: int,
+) -> bool:
+    for slot in range(shapes.shape[1]):
+        shape = shapes[g, slot]
         if shape < 0:
             continue
-        for k in range(core.anchor_count[shape]):
-            anchor = core.anchors[shape, k]
-            if (core.place_lo[shape, anchor] & lo) == _ZERO and (
-                core.place_hi[shape, anchor] & hi
-            ) == _ZERO:
+        for k in range(anchor_count[shape]):
+            if free_at(place_bits, shape, anchors[shape, k], lo, hi):
                 return True
     return False
 
 
 @njit(cache=True)
 def write_legal_mask(
-    core: CoreTables, lo: np.uint64, hi: np.uint64, slots: np.ndarray, out: np.ndarray
+    anchors: np.ndarray,
+    anchor_count: np.ndarray,
+    place_bits: np.ndarray,
+    cells: int,
+    lo: np.uint64,
+    hi: np.uint64,
+    shapes: np.ndarray,
+    g: int,
+    out: np.ndarray,
+    row: int,
 ) -> int:
-    """Set `out[action]` for every legal action (out must start False); return their count."""
+    """Set `out[row, action]` for every legal action of game `g` (the row must start
+    False); return their count."""
     count = 0
-    for slot in range(slots.shape[0]):
-        shape = slots[slot]
+    for slot in range(shapes.shape[1]):
+        shape = shapes[g, slot]
         if shape < 0:
             continue
-        base = slot * core.cells
-        for k in range(core.anchor_count[shape]):
-            anchor = core.anchors[shape, k]
-            if (core.place_lo[shape, anchor] & lo) == _ZERO and (
-                core.place_hi[shape, anchor] & hi
-            ) == _ZERO:
-                out[base + anchor] = True
+        base = slot * cells
+        for k in range(anchor_count[shape]):
+            anchor = anchors[shape, k]
+            if free_at(place_bits, shape, anchor, lo, hi):
+                out[row, base + anchor] = True
                 count += 1
     return count
 
 
 @njit(cache=True)
 def place(
-    core: CoreTables, lo: np.uint64, hi: np.uint64, shape: int, anchor: int
+    place_bits: np.ndarray,
+    touch_count: np.ndarray,
+    touch_lines: np.ndarray,
+    line_bits: np.ndarray,
+    lo: np.uint64,
+    hi: np.uint64,
+    shape: int,
+    anchor: int,
 ) -> tuple[np.uint64, np.uint64, int, int]:
-    """Place a fitting shape and clear completed lines through it.
+    """Place a fitting shape and clear every line through it that is now complete.
 
     Returns the new board words, the number of cleared cells and of cleared lines.
     """
-    placed_lo = core.place_lo[shape, anchor]
-    placed_hi = core.place_hi[shape, anchor]
-    lo |= placed_lo
-    hi |= placed_hi
+    lo |= place_bits[shape, anchor, 0]
+    hi |= place_bits[shape, anchor, 1]
     clear_lo = _ZERO
     clear_hi = _ZERO
     lines = 0
-    for line in range(core.line_lo.shape[0]):
-        line_lo = core.line_lo[line]
-        line_hi = core.line_hi[line]
-        touched = ((line_lo & placed_lo) | (line_hi & placed_hi)) != _ZERO
-        if touched and (lo & line_lo) == line_lo and (hi & line_hi) == line_hi:
+    for k in range(touch_count[shape, anchor]):
+        line = touch_lines[shape, anchor, k]
+        line_lo = line_bits[line, 0]
+        line_hi = line_bits[line, 1]
+        if (lo & line_lo) == line_lo and (hi & line_hi) == line_hi:
             clear_lo |= line_lo
             clear_hi |= line_hi
             lines += 1
@@ -116,55 +145,67 @@ def place(
 
 
 @njit(cache=True)
-def refill_slots(core: CoreTables, slots: np.ndarray, rng: np.ndarray, stream: int) -> None:
-    """Fill every slot with a shape drawn from `rng[stream]`."""
-    n_templates = core.draw_ids.shape[0]
-    for slot in range(slots.shape[0]):
-        slots[slot] = core.draw_ids[draw_below(rng, stream, n_templates)]
+def refill_slots(
+    draw_ids: np.ndarray, shapes: np.ndarray, g: int, rng: np.ndarray, stream: int
+) -> None:
+    """Fill every slot of game `g` with a shape drawn from `rng[stream]`."""
+    for slot in range(shapes.shape[1]):
+        shapes[g, slot] = draw_ids[draw_below(rng, stream, draw_ids.shape[0])]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_game(
-    core: CoreTables,
+    t: CoreTables,
     occ: np.ndarray,
-    slots: np.ndarray,
+    shapes: np.ndarray,
+    g: int,
     rng: np.ndarray,
     stream: int,
     action: int,
-    forced_refill: np.ndarray,
+    forced_refills: np.ndarray,
 ) -> tuple[float, int, int, bool, bool]:
-    """Apply a legal action to one game in place (board row `occ`, `slots`).
+    """Apply a legal action to game `g` in place.
 
-    A refill takes `forced_refill` when it is non-empty (a chance outcome chosen by the
-    caller), else draws from `rng[stream]`. Returns (reward, score delta, lines cleared,
-    refilled, game over).
+    A refill takes `forced_refills[g]` when that array has rows (chance outcomes chosen by
+    the caller), else draws from `rng[stream]`. Returns (reward, score delta, lines
+    cleared, refilled, game over).
     """
-    slot = action // core.cells
-    anchor = action % core.cells
-    shape = slots[slot]
-    lo, hi, cleared, lines = place(core, occ[0], occ[1], shape, anchor)
-    occ[0] = lo
-    occ[1] = hi
-    slots[slot] = -1
+    slot = t.action_slot[action]
+    anchor = t.action_anchor[action]
+    shape = shapes[g, slot]
+    lo, hi, cleared, lines = place(
+        t.place_bits,
+        t.touch_count,
+        t.touch_lines,
+        t.line_bits,
+        occ[g, 0],
+        occ[g, 1],
+        shape,
+        anchor,
+    )
+    occ[g, 0] = lo
+    occ[g, 1] = hi
+    shapes[g, slot] = -1
     refilled = True
-    for s in range(slots.shape[0]):
-        if slots[s] >= 0:
+    for s in range(shapes.shape[1]):
+        if shapes[g, s] >= 0:
             refilled = False
     if refilled:
-        if forced_refill.shape[0] > 0:
-            slots[:] = forced_refill
+        if forced_refills.shape[0] > 0:
+            for s in range(shapes.shape[1]):
+                shapes[g, s] = forced_refills[g, s]
         else:
-            refill_slots(core, slots, rng, stream)
-    over = not has_legal_move(core, lo, hi, slots)
-    placed = core.shape_size[shape]
-    reward = placed * core.rewards[0] + cleared * core.rewards[1]
-    reward += core.rewards[3] if over else core.rewards[2]
+            refill_slots(t.draw_ids, shapes, g, rng, stream)
+    over = not has_legal_move(t.anchors, t.anchor_count, t.place_bits, lo, hi, shapes, g)
+    placed = t.shape_size[shape]
+    reward = placed * t.rewards[0] + cleared * t.rewards[1]
+    reward += t.rewards[3] if over else t.rewards[2]
     return reward, placed + 2 * cleared, lines, refilled, over
 
 
 @njit(cache=True)
 def step_batch(
-    core: CoreTables,
+    t: CoreTables,
     occ: np.ndarray,
     shapes: np.ndarray,
     score: np.ndarray,
@@ -181,13 +222,19 @@ def step_batch(
     """Step every game whose action is >= 0; games with action < 0 are left as they are.
 
     If any action is illegal, nothing changes and the index of the first such game is
-    returned; otherwise `ILLEGAL` (-1). `forced_refills` is [games, slots] or empty.
+    returned; otherwise `ALL_LEGAL`. `forced_refills` is [games, slots] or has no rows.
     """
+    place_ok, place_bits = t.place_ok, t.place_bits
+    action_slot, action_anchor = t.action_slot, t.action_anchor
     for g in range(actions.shape[0]):
         a = actions[g]
-        if a >= 0 and (done[g] or not is_legal(core, occ[g, 0], occ[g, 1], shapes[g], a)):
+        if a < 0:
+            continue
+        lo, hi = occ[g, 0], occ[g, 1]
+        if done[g] or not is_legal(
+            place_ok, place_bits, action_slot, action_anchor, lo, hi, shapes, g, a
+        ):
             return g
-    no_refill = np.empty(0, dtype=np.int8)
     for g in range(actions.shape[0]):
         a = actions[g]
         reward[g] = 0.0
@@ -196,8 +243,7 @@ def step_batch(
         refilled[g] = False
         if a < 0:
             continue
-        forced = forced_refills[g] if forced_refills.shape[0] > 0 else no_refill
-        r, delta, lines, refill, over = step_game(core, occ[g], shapes[g], rng, g, a, forced)
+        r, delta, lines, refill, over = step_game(t, occ, shapes, g, rng, g, a, forced_refills)
         reward[g] = r
         score_delta[g] = delta
         lines_cleared[g] = lines
@@ -205,12 +251,12 @@ def step_batch(
         score[g] += delta
         steps[g] += 1
         done[g] = over
-    return ILLEGAL
+    return ALL_LEGAL
 
 
 @njit(cache=True)
 def step_one(
-    core: CoreTables,
+    t: CoreTables,
     occ: np.ndarray,
     shapes: np.ndarray,
     score: np.ndarray,
@@ -219,17 +265,27 @@ def step_one(
     rng: np.ndarray,
     g: int,
     action: int,
-    forced_refill: np.ndarray,
+    forced_refills: np.ndarray,
 ) -> tuple[bool, float, int, int, bool]:
     """Step game `g` alone, without output arrays: the object API's fast path.
 
     Returns (legal, reward, score delta, lines cleared, refilled); an illegal action
     changes nothing.
     """
-    if done[g] or not is_legal(core, occ[g, 0], occ[g, 1], shapes[g], action):
+    if done[g] or not is_legal(
+        t.place_ok,
+        t.place_bits,
+        t.action_slot,
+        t.action_anchor,
+        occ[g, 0],
+        occ[g, 1],
+        shapes,
+        g,
+        action,
+    ):
         return False, 0.0, 0, 0, False
     reward, delta, lines, refilled, over = step_game(
-        core, occ[g], shapes[g], rng, g, action, forced_refill
+        t, occ, shapes, g, rng, g, action, forced_refills
     )
     score[g] += delta
     steps[g] += 1
@@ -239,7 +295,7 @@ def step_one(
 
 @njit(cache=True)
 def reset_batch(
-    core: CoreTables,
+    t: CoreTables,
     occ: np.ndarray,
     shapes: np.ndarray,
     score: np.ndarray,
@@ -254,26 +310,32 @@ def reset_batch(
             continue
         occ[g, 0] = _ZERO
         occ[g, 1] = _ZERO
-        refill_slots(core, shapes[g], rng, g)
+        refill_slots(t.draw_ids, shapes, g, rng, g)
         score[g] = 0
         steps[g] = 0
-        done[g] = not has_legal_move(core, _ZERO, _ZERO, shapes[g])
+        done[g] = not has_legal_move(
+            t.anchors, t.anchor_count, t.place_bits, _ZERO, _ZERO, shapes, g
+        )
 
 
 @njit(cache=True)
-def legal_mask_batch(
-    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, out: np.ndarray
-) -> None:
+def legal_mask_batch(t: CoreTables, occ: np.ndarray, shapes: np.ndarray, out: np.ndarray) -> None:
     """`out[g, a]` = action `a` is legal in game `g` (`out` is overwritten)."""
     out[:] = False
+    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
     for g in range(occ.shape[0]):
-        write_legal_mask(core, occ[g, 0], occ[g, 1], shapes[g], out[g])
+        write_legal_mask(
+            anchors, anchor_count, place_bits, t.cells, occ[g, 0], occ[g, 1], shapes, g, out, g
+        )
 
 
 @njit(cache=True)
 def refresh_done_batch(
-    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray
+    t: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray
 ) -> None:
     """Recompute game over from the boards and slots (after building positions by hand)."""
+    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
     for g in range(occ.shape[0]):
-        done[g] = not has_legal_move(core, occ[g, 0], occ[g, 1], shapes[g])
+        done[g] = not has_legal_move(
+            anchors, anchor_count, place_bits, occ[g, 0], occ[g, 1], shapes, g
+        )

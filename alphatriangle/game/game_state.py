@@ -13,7 +13,7 @@ from alphatriangle.game.geometry import Cell, cells_to_words, words_to_cells
 from alphatriangle.game.rng import fresh_seed, seed_state
 from alphatriangle.game.shapes import NUM_SHAPES
 
-_NO_REFILL = np.empty(0, dtype=np.int8)
+_NO_REFILL = np.empty((0, 0), dtype=np.int8)
 
 
 class GameState:
@@ -110,7 +110,7 @@ class GameState:
                 0 <= s < NUM_SHAPES for s in refill
             ):
                 raise ValueError(f"refill {list(refill)} must hold one shape id per slot")
-            forced = np.array(refill, dtype=np.int8)
+            forced = np.array([refill], dtype=np.int8)
         b = self._batch
         legal, reward, *_ = core.step_one(
             b.tables.core, b.occ, b.shapes, b.score, b.steps, b.done, b.rng, 0, action, forced

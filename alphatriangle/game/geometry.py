@@ -79,18 +79,22 @@ class CoreTables(NamedTuple):
     """The arrays the numba kernels read, packed as one argument."""
 
     cells: int
+    action_slot: npt.NDArray[np.int32]
+    action_anchor: npt.NDArray[np.int32]
+    """[ACTION_DIM] the slot and anchor cell of each action (no division in the kernels)."""
     place_ok: npt.NDArray[np.bool_]
     """[shapes, cells] the shape fits the empty board anchored at this cell."""
-    place_lo: U64
-    place_hi: U64
-    """[shapes, cells] cells the shape covers when anchored there."""
+    place_bits: U64
+    """[shapes, cells, 2] the (lo, hi) words of the cells the shape covers anchored there."""
     anchor_count: npt.NDArray[np.int32]
     anchors: npt.NDArray[np.int32]
     """[shapes, cells] the cells where `place_ok` holds, first `anchor_count` entries."""
     shape_size: npt.NDArray[np.int32]
-    line_lo: U64
-    line_hi: U64
-    """[lines] cells of each line."""
+    touch_count: npt.NDArray[np.int32]
+    touch_lines: npt.NDArray[np.int32]
+    """[shapes, cells, k] the lines through the cells a placement covers, first `touch_count`."""
+    line_bits: U64
+    """[lines, 2] the (lo, hi) words of each line's cells."""
     draw_ids: npt.NDArray[np.int8]
     rewards: npt.NDArray[np.float64]
     """[placed, cleared, alive, game over] reward constants."""
@@ -121,10 +125,18 @@ def engine_tables(config: EnvConfig) -> EngineTables:
         playable[r * cols + c] = True
     cell_is_up = np.array([is_up(i // cols, i % cols) for i in range(cells)], dtype=np.bool_)
 
+    lines = board_lines(config)
+    lines_of_cell: dict[int, list[int]] = {}
+    for index, (_, run) in enumerate(lines):
+        for r, c in run:
+            lines_of_cell.setdefault(r * cols + c, []).append(index)
+
     n_shapes = len(SHAPES)
+    max_touch = 3 * max(len(shape) for shape in SHAPES)
+    touch_count = np.zeros((n_shapes, cells), dtype=np.int32)
+    touch_lines = np.zeros((n_shapes, cells, max_touch), dtype=np.int32)
     place_ok = np.zeros((n_shapes, cells), dtype=np.bool_)
-    place_lo = np.zeros((n_shapes, cells), dtype=np.uint64)
-    place_hi = np.zeros((n_shapes, cells), dtype=np.uint64)
+    place_bits = np.zeros((n_shapes, cells, 2), dtype=np.uint64)
     anchors = np.zeros((n_shapes, cells), dtype=np.int32)
     anchor_count = np.zeros(n_shapes, dtype=np.int32)
     for s, shape in enumerate(SHAPES):
@@ -141,11 +153,13 @@ def engine_tables(config: EnvConfig) -> EngineTables:
             else:
                 lo, hi = cells_to_words(covered)
                 place_ok[s, anchor] = True
-                place_lo[s, anchor], place_hi[s, anchor] = lo, hi
+                place_bits[s, anchor] = lo, hi
                 anchors[s, anchor_count[s]] = anchor
                 anchor_count[s] += 1
+                touched = sorted({line for cell in covered for line in lines_of_cell.get(cell, [])})
+                touch_count[s, anchor] = len(touched)
+                touch_lines[s, anchor, : len(touched)] = touched
 
-    lines = board_lines(config)
     line_words = [cells_to_words([r * cols + c for r, c in run]) for _, run in lines]
     return EngineTables(
         config=config,
@@ -155,14 +169,16 @@ def engine_tables(config: EnvConfig) -> EngineTables:
         line_direction=np.array([d for d, _ in lines], dtype=np.int8),
         core=CoreTables(
             cells=cells,
+            action_slot=np.repeat(np.arange(config.NUM_SHAPE_SLOTS, dtype=np.int32), cells),
+            action_anchor=np.tile(np.arange(cells, dtype=np.int32), config.NUM_SHAPE_SLOTS),
             place_ok=place_ok,
-            place_lo=place_lo,
-            place_hi=place_hi,
+            place_bits=place_bits,
             anchor_count=anchor_count,
             anchors=anchors,
             shape_size=np.array([len(shape) for shape in SHAPES], dtype=np.int32),
-            line_lo=np.array([lo for lo, _ in line_words], dtype=np.uint64),
-            line_hi=np.array([hi for _, hi in line_words], dtype=np.uint64),
+            touch_count=touch_count,
+            touch_lines=touch_lines,
+            line_bits=np.array(line_words, dtype=np.uint64).reshape(len(lines), 2),
             draw_ids=np.array(DRAW_TEMPLATE_IDS, dtype=np.int8),
             rewards=np.array(
                 [

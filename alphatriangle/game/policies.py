@@ -11,18 +11,21 @@ import numpy.typing as npt
 from numba import njit
 
 from alphatriangle.game.batch import GameBatch
-from alphatriangle.game.core import place
+from alphatriangle.game.core import free_at, place
 from alphatriangle.game.geometry import CoreTables
 from alphatriangle.game.rng import draw_below, fresh_seed, seed_states
-
-_ZERO = np.uint64(0)
 
 
 @njit(cache=True)
 def _random_actions(
-    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray,
-    rng: np.ndarray, out: np.ndarray,
-) -> None:  # fmt: skip
+    t: CoreTables,
+    occ: np.ndarray,
+    shapes: np.ndarray,
+    done: np.ndarray,
+    rng: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
     for g in range(occ.shape[0]):
         out[g] = -1
         if done[g]:
@@ -31,36 +34,35 @@ def _random_actions(
         count = 0
         for slot in range(shapes.shape[1]):
             shape = shapes[g, slot]
-            if shape < 0:
-                continue
-            for k in range(core.anchor_count[shape]):
-                anchor = core.anchors[shape, k]
-                if (core.place_lo[shape, anchor] & lo) == _ZERO and (
-                    core.place_hi[shape, anchor] & hi
-                ) == _ZERO:
-                    count += 1
+            if shape >= 0:
+                for k in range(anchor_count[shape]):
+                    count += free_at(place_bits, shape, anchors[shape, k], lo, hi)
         if count == 0:
             continue
         pick = draw_below(rng, g, count)
         for slot in range(shapes.shape[1]):
             shape = shapes[g, slot]
-            if shape < 0:
+            if shape < 0 or out[g] >= 0:
                 continue
-            for k in range(core.anchor_count[shape]):
-                anchor = core.anchors[shape, k]
-                if (core.place_lo[shape, anchor] & lo) == _ZERO and (
-                    core.place_hi[shape, anchor] & hi
-                ) == _ZERO:
+            for k in range(anchor_count[shape]):
+                if free_at(place_bits, shape, anchors[shape, k], lo, hi):
                     if pick == 0:
-                        out[g] = slot * core.cells + anchor
+                        out[g] = slot * t.cells + anchors[shape, k]
+                        break
                     pick -= 1
 
 
 @njit(cache=True)
 def _greedy_actions(
-    core: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray,
-    rng: np.ndarray, out: np.ndarray,
-) -> None:  # fmt: skip
+    t: CoreTables,
+    occ: np.ndarray,
+    shapes: np.ndarray,
+    done: np.ndarray,
+    rng: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
+    touch_count, touch_lines, line_bits = t.touch_count, t.touch_lines, t.line_bits
     for g in range(occ.shape[0]):
         out[g] = -1
         if done[g]:
@@ -72,22 +74,22 @@ def _greedy_actions(
             shape = shapes[g, slot]
             if shape < 0:
                 continue
-            for k in range(core.anchor_count[shape]):
-                anchor = core.anchors[shape, k]
-                if (core.place_lo[shape, anchor] & lo) != _ZERO or (
-                    core.place_hi[shape, anchor] & hi
-                ) != _ZERO:
+            for k in range(anchor_count[shape]):
+                anchor = anchors[shape, k]
+                if not free_at(place_bits, shape, anchor, lo, hi):
                     continue
-                cleared = place(core, lo, hi, shape, anchor)[2]
-                gain = core.shape_size[shape] + 2 * cleared
+                cleared = place(
+                    place_bits, touch_count, touch_lines, line_bits, lo, hi, shape, anchor
+                )[2]
+                gain = t.shape_size[shape] + 2 * cleared
                 if gain > best:
                     best = gain
                     ties = 1
-                    out[g] = slot * core.cells + anchor
+                    out[g] = slot * t.cells + anchor
                 elif gain == best:
                     ties += 1
                     if draw_below(rng, g, ties) == 0:
-                        out[g] = slot * core.cells + anchor
+                        out[g] = slot * t.cells + anchor
 
 
 Policy = Callable[[GameBatch, npt.NDArray[np.uint64]], npt.NDArray[np.int64]]
