@@ -1,5 +1,7 @@
 """Pydantic configuration models of every part of the system."""
 
 from alphatriangle.config.env_config import EnvConfig
+from alphatriangle.config.mcts_config import MCTSConfig
+from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 
-__all__ = ["EnvConfig"]
+__all__ = ["MODEL_PRESETS", "EnvConfig", "MCTSConfig", "ModelConfig"]

@@ -1,0 +1,134 @@
+"""Q values of a node's actions, completed for unvisited actions and min-max normalised.
+
+`edge_q` is the return of one edge: its reward plus the discounted value of the child
+(no discount into a chance node). The transforms fill scratch rows indexed by action.
+"""
+
+import numpy as np
+from numba import njit
+
+from alphatriangle.mcts.tree import CHANCE
+
+_EPS = 1e-8
+
+
+@njit(cache=True, inline="always")
+def edge_q(
+    children_index: np.ndarray,
+    children_reward: np.ndarray,
+    node_kind: np.ndarray,
+    node_visits: np.ndarray,
+    node_value_sum: np.ndarray,
+    discount: float,
+    g: int,
+    n: int,
+    a: int,
+) -> tuple[int, float]:
+    """(visits, Q) of edge `a` of node `n`; Q is 0 when the edge has no visits."""
+    child = children_index[g, n, a]
+    if child < 0 or node_visits[g, child] == 0:
+        return 0, 0.0
+    visits = node_visits[g, child]
+    disc = 1.0 if node_kind[g, child] == CHANCE else discount
+    return visits, children_reward[g, n, a] + disc * node_value_sum[g, child] / visits
+
+
+@njit(cache=True)
+def completed_q_by_mix_value(
+    children_index: np.ndarray,
+    children_logit: np.ndarray,
+    children_reward: np.ndarray,
+    node_kind: np.ndarray,
+    node_visits: np.ndarray,
+    node_value_sum: np.ndarray,
+    node_raw_value: np.ndarray,
+    discount: float,
+    c_visit: float,
+    c_scale: float,
+    g: int,
+    n: int,
+    q_out: np.ndarray,
+    visits_out: np.ndarray,
+) -> int:
+    """Gumbel MuZero's sigma(completed Q) for every legal action of node `n`.
+
+    Unvisited actions get the mixed value (the network's value blended with the
+    prior-weighted Q of visited actions); the completed values are min-max rescaled to
+    [0, 1] and scaled by (c_visit + max visits) * c_scale. Returns the total visits.
+    """
+    num_actions = children_logit.shape[2]
+    total = 0
+    max_visits = 0
+    weighted = 0.0
+    mass = 0.0
+    for a in range(num_actions):
+        logit = children_logit[g, n, a]
+        if logit == -np.inf:
+            continue
+        visits, q = edge_q(
+            children_index, children_reward, node_kind, node_visits, node_value_sum,
+            discount, g, n, a,
+        )  # fmt: skip
+        visits_out[a] = visits
+        q_out[a] = q
+        if visits > 0:
+            prob = np.exp(logit)
+            weighted += prob * q
+            mass += prob
+            total += visits
+            max_visits = max(max_visits, visits)
+    raw = node_raw_value[g, n]
+    mixed = raw if total == 0 else (raw + total * weighted / max(mass, _EPS)) / (total + 1)
+    low = np.inf
+    high = -np.inf
+    for a in range(num_actions):
+        if children_logit[g, n, a] == -np.inf:
+            continue
+        if visits_out[a] == 0:
+            q_out[a] = mixed
+        low = min(low, q_out[a])
+        high = max(high, q_out[a])
+    scale = (c_visit + max_visits) * c_scale / max(high - low, _EPS)
+    for a in range(num_actions):
+        if children_logit[g, n, a] != -np.inf:
+            q_out[a] = (q_out[a] - low) * scale
+    return total
+
+
+@njit(cache=True)
+def q_by_parent_and_siblings(
+    children_index: np.ndarray,
+    children_logit: np.ndarray,
+    children_reward: np.ndarray,
+    node_kind: np.ndarray,
+    node_visits: np.ndarray,
+    node_value_sum: np.ndarray,
+    discount: float,
+    min_span: float,
+    g: int,
+    n: int,
+    q_out: np.ndarray,
+    visits_out: np.ndarray,
+) -> None:
+    """PUCT's Q: visited actions min-max normalised together with the node's own value
+    (over a span of at least `min_span`); unvisited actions get the minimum (0)."""
+    parent = node_value_sum[g, n] / max(1, node_visits[g, n])
+    low = parent
+    high = parent
+    num_actions = children_logit.shape[2]
+    for a in range(num_actions):
+        if children_logit[g, n, a] == -np.inf:
+            continue
+        visits, q = edge_q(
+            children_index, children_reward, node_kind, node_visits, node_value_sum,
+            discount, g, n, a,
+        )  # fmt: skip
+        visits_out[a] = visits
+        q_out[a] = q
+        if visits > 0:
+            low = min(low, q)
+            high = max(high, q)
+    span = max(high - low, min_span)
+    for a in range(num_actions):
+        if children_logit[g, n, a] != -np.inf:
+            q_out[a] = (q_out[a] - low) / span if visits_out[a] > 0 else 0.0

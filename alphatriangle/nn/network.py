@@ -1,0 +1,114 @@
+"""`NeuralNetwork`: the model behind a batched inference API for search and self-play."""
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.features import FeatureExtractor
+from alphatriangle.game import GameState
+from alphatriangle.nn.model import AlphaTriangleNet
+from alphatriangle.nn.value_support import ValueSupport
+
+logger = logging.getLogger(__name__)
+
+Weights = dict[str, npt.NDArray[np.generic]]
+PolicyValueOutput = tuple[dict[int, float], float]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """`auto` picks CUDA when present, else the CPU; asking for absent CUDA is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available; use cpu")
+    return resolved
+
+
+class NeuralNetwork:
+    """Wraps `AlphaTriangleNet`: features, device placement, masking, weights transfer."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        env_config: EnvConfig,
+        device: str | torch.device = "auto",
+        compile_model: bool = False,
+        num_threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        if seed is not None:
+            torch.manual_seed(seed)
+        self.model_config = model_config
+        self.env_config = env_config
+        self.device = resolve_device(device)
+        self.model = AlphaTriangleNet(model_config, env_config).to(self.device)
+        self.model.eval()
+        self.support = ValueSupport(model_config, self.device)
+        self.features = FeatureExtractor(env_config)
+        self._forward = self.model
+        if compile_model:
+            self._forward = torch.compile(self.model)  # type: ignore[assignment]
+        self._buffers: dict[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
+
+    def _feature_buffers(self, n: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        if n not in self._buffers:
+            self._buffers[n] = self.features.allocate(n)
+        return self._buffers[n]
+
+    @torch.inference_mode()
+    def evaluate_arrays(
+        self, occ: npt.NDArray[np.uint64], shapes: npt.NDArray[np.int8]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """The fast path: positions as core arrays to (policy logits [n, A], values [n]).
+
+        Logits are raw: the search masks illegal actions itself.
+        """
+        board, other = self.features.extract(occ, shapes, self._feature_buffers(occ.shape[0]))
+        logits, value_logits = self._forward(
+            torch.from_numpy(board).to(self.device), torch.from_numpy(other).to(self.device)
+        )
+        values = self.support.expected_value(value_logits)
+        return (
+            logits.float().cpu().numpy(),
+            values.cpu().numpy().astype(np.float32),
+        )
+
+    def evaluate_batch(self, states: Sequence[GameState]) -> list[PolicyValueOutput]:
+        """Per state: probabilities over its legal actions (illegal ones get none) and value."""
+        if not states:
+            return []
+        occ = np.stack([s.batch.occ[0] for s in states])
+        shapes = np.stack([s.batch.shapes[0] for s in states])
+        logits, values = self.evaluate_arrays(occ, shapes)
+        outputs = []
+        for state, row, value in zip(states, logits, values, strict=True):
+            legal = np.flatnonzero(state.valid_action_mask())
+            if legal.size == 0:
+                outputs.append(({}, float(value)))
+                continue
+            masked = row[legal] - row[legal].max()
+            probs = np.exp(masked)
+            probs /= probs.sum()
+            outputs.append(
+                ({int(a): float(p) for a, p in zip(legal, probs, strict=True)}, float(value))
+            )
+        return outputs
+
+    def evaluate(self, state: GameState) -> PolicyValueOutput:
+        return self.evaluate_batch([state])[0]
+
+    def get_weights(self) -> Weights:
+        """The model's state as CPU NumPy arrays (plain data: safe to send and store)."""
+        return {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
+
+    def set_weights(self, weights: Mapping[str, npt.NDArray[np.generic] | torch.Tensor]) -> None:
+        state = {k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()}
+        self.model.load_state_dict(state)
+        self.model.eval()
