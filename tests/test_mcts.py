@@ -7,7 +7,7 @@ import pytest
 from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game import DRAW_TEMPLATE_IDS, GameBatch, GameState
 from alphatriangle.game.geometry import engine_tables
-from alphatriangle.mcts import BatchedMCTS, SearchOutput, Tree
+from alphatriangle.mcts import BatchedMCTS, Evaluator, SearchOutput, Tree
 from alphatriangle.mcts.tree import CHANCE
 
 ENV = EnvConfig()
@@ -40,7 +40,10 @@ def _bandit() -> tuple[GameState, int]:
 
 
 def _search(
-    config: MCTSConfig, states: list[GameState], evaluator=flat_evaluator, seed: int = 0
+    config: MCTSConfig,
+    states: list[GameState],
+    evaluator: Evaluator = flat_evaluator,
+    seed: int = 0,
 ) -> tuple[BatchedMCTS, SearchOutput]:
     batch = _batch_of(states)
     search = BatchedMCTS(config, ENV, len(states), seed=seed)
@@ -237,7 +240,9 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
     tree = search.tree
     chance = int(tree.children_index[0, 0, out.actions[0]])
     assert tree.node_kind[0, chance] == CHANCE
-    outcomes = [int(tree.children_index[0, chance, k]) for k in range(tree.node_num_children[0, chance])]
+    outcomes = [
+        int(tree.children_index[0, chance, k]) for k in range(tree.node_num_children[0, chance])
+    ]
     assert len(outcomes) >= 2
     target = max(outcomes, key=lambda n: int(tree.node_visits[0, n]))
     target_shapes = tree.node_shapes[0, target].copy()

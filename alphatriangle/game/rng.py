@@ -35,7 +35,7 @@ def next_u64(states: np.ndarray, i: int) -> np.uint64:
 @njit(cache=True, inline="always")
 def draw_below(states: np.ndarray, i: int, n: int) -> int:
     """A uniform integer in [0, n) from stream `i` (n < 2**32)."""
-    return np.int64(((next_u64(states, i) >> _S32) * np.uint64(n)) >> _S32)
+    return int(np.int64(((next_u64(states, i) >> _S32) * np.uint64(n)) >> _S32))
 
 
 @njit(cache=True, inline="always")

@@ -501,22 +501,18 @@ class BatchedMCTS:
         self.values = np.zeros(g, dtype=np.float32)
         self.new_index = np.zeros((g, capacity), dtype=np.int32)
 
-    def _tree_arrays(self) -> tuple[np.ndarray, ...]:
-        tr = self.tree
-        return (
-            tr.node_occ, tr.node_shapes, tr.node_kind, tr.node_terminal, tr.node_visits,
-            tr.node_value_sum, tr.node_raw_value, tr.node_evaluated, tr.node_num_children,
-            tr.children_index,
-        )  # fmt: skip
-
     def reset(self) -> None:
         """Forget every tree."""
         self.tree.node_count[:] = 0
 
-    def _evaluate(self, evaluator: Evaluator, games: npt.NDArray[np.intp], nodes: np.ndarray) -> None:
+    def _evaluate(
+        self, evaluator: Evaluator, games: npt.NDArray[np.intp], nodes: np.ndarray
+    ) -> None:
         """Run the evaluator on node `nodes[g]` of each game in `games` (one batch)."""
         tr = self.tree
-        logits, values = evaluator(tr.node_occ[games, nodes[games]], tr.node_shapes[games, nodes[games]])
+        logits, values = evaluator(
+            tr.node_occ[games, nodes[games]], tr.node_shapes[games, nodes[games]]
+        )
         self.logits[games] = logits
         self.values[games] = values
 
@@ -532,7 +528,11 @@ class BatchedMCTS:
         cfg, tr, t = self.config, self.tree, self.tables.core
         g_all = self.num_games
         active = np.ones(g_all, dtype=np.bool_) if active is None else active.copy()
-        _prepare_roots(t, occ, shapes, active, *self._tree_arrays(), tr.node_count)
+        _prepare_roots(
+            t, occ, shapes, active, tr.node_occ, tr.node_shapes, tr.node_kind, tr.node_terminal,
+            tr.node_visits, tr.node_value_sum, tr.node_raw_value, tr.node_evaluated,
+            tr.node_num_children, tr.children_index, tr.node_count,
+        )  # fmt: skip
         active &= ~tr.node_terminal[:, 0]
 
         zero = np.zeros(g_all, dtype=np.int32)
@@ -548,7 +548,9 @@ class BatchedMCTS:
             self._backup()
 
         legal_counts = (tr.children_logit[:, 0] != -np.inf).sum(axis=1)
-        num_considered = np.minimum(cfg.gumbel_max_considered_actions, legal_counts).astype(np.int32)
+        num_considered = np.minimum(cfg.gumbel_max_considered_actions, legal_counts).astype(
+            np.int32
+        )
         table = considered_visit_table(cfg.gumbel_max_considered_actions, cfg.num_simulations)
         use_gumbel = cfg.root_selection == "gumbel"
         if use_gumbel:
@@ -560,9 +562,12 @@ class BatchedMCTS:
         deepest = np.zeros(g_all, dtype=np.int32)
         for simulation in range(cfg.num_simulations):
             _select_and_expand(
-                t, *self._tree_arrays(), tr.children_logit, tr.children_reward, tr.node_count,
+                t, tr.node_occ, tr.node_shapes, tr.node_kind, tr.node_terminal, tr.node_visits,
+                tr.node_value_sum, tr.node_raw_value, tr.node_evaluated, tr.node_num_children,
+                tr.children_index, tr.children_logit, tr.children_reward, tr.node_count,
                 self.root_gumbel, self.root_prior, self.root_search_visits, num_considered,
-                table, use_gumbel, cfg.puct_coefficient, cfg.puct_min_value_span, cfg.gumbel_c_visit, cfg.gumbel_c_scale,
+                table, use_gumbel, cfg.puct_coefficient, cfg.puct_min_value_span,
+                cfg.gumbel_c_visit, cfg.gumbel_c_scale,
                 cfg.discount, cfg.max_search_depth, cfg.max_chance_outcomes, simulation, active,
                 self.rng, self.q_scratch, self.visit_scratch, self.prior_scratch, self.outcome,
                 self.path_node, self.path_edge, self.path_len, self.leaf, self.leaf_new,
@@ -592,7 +597,9 @@ class BatchedMCTS:
         for g in np.flatnonzero(active):
             legal = np.flatnonzero(prior[g] > 0)
             noise = self.np_rng.dirichlet([cfg.dirichlet_alpha] * legal.size)
-            prior[g, legal] = (1 - cfg.dirichlet_epsilon) * prior[g, legal] + cfg.dirichlet_epsilon * noise
+            prior[g, legal] = (1 - cfg.dirichlet_epsilon) * prior[
+                g, legal
+            ] + cfg.dirichlet_epsilon * noise
         self.root_prior[:] = prior
 
     def _outputs(
@@ -618,10 +625,12 @@ class BatchedMCTS:
         root_values = np.zeros(g_all, dtype=np.float32)
         moves = np.zeros(g_all, dtype=np.int64) if move_numbers is None else move_numbers
         for g in np.flatnonzero(active):
-            root_values[g] = tr.node_value(g, 0)
+            root_values[g] = tr.node_value(int(g), 0)
             if cfg.root_selection == "gumbel":
                 targets[g] = improved[g]
-                survivors = legal[g] & (self.root_search_visits[g] == self.root_search_visits[g].max())
+                survivors = legal[g] & (
+                    self.root_search_visits[g] == self.root_search_visits[g].max()
+                )
                 score = self.root_gumbel[g] + tr.children_logit[g, 0] + sigma_q[g]
                 actions[g] = int(np.argmax(np.where(survivors, score, -np.inf)))
             else:
@@ -656,6 +665,8 @@ class BatchedMCTS:
             return
         tr = self.tree
         _advance_trees(
-            *self._tree_arrays(), tr.children_logit, tr.children_reward, tr.node_count,
+            tr.node_occ, tr.node_shapes, tr.node_kind, tr.node_terminal, tr.node_visits,
+            tr.node_value_sum, tr.node_raw_value, tr.node_evaluated, tr.node_num_children,
+            tr.children_index, tr.children_logit, tr.children_reward, tr.node_count,
             actions, shapes_after, self.new_index,
         )  # fmt: skip

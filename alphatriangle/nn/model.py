@@ -1,5 +1,7 @@
 """`AlphaTriangleNet`: conv/residual body, optional transformer, policy and value heads."""
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -21,7 +23,7 @@ def _conv_block(cfg: ModelConfig, cin: int, cout: int, kernel: int) -> list[nn.M
 def _mlp(cfg: ModelConfig, sizes: list[int]) -> nn.Sequential:
     """Linear layers with activations between them (none after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (a, b) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(_ACTIVATIONS[cfg.ACTIVATION_FUNCTION]())
@@ -82,7 +84,9 @@ class AlphaTriangleNet(nn.Module):
         cfg = model_config
         spec = feature_spec(env_config)
         act = _ACTIVATIONS[cfg.ACTIVATION_FUNCTION]
-        self.stem = nn.Sequential(*_conv_block(cfg, spec.board_channels, cfg.CONV_FILTERS, 3), act())
+        self.stem = nn.Sequential(
+            *_conv_block(cfg, spec.board_channels, cfg.CONV_FILTERS, 3), act()
+        )
         self.blocks = nn.Sequential(
             *(ResidualBlock(cfg, cfg.CONV_FILTERS) for _ in range(cfg.NUM_RESIDUAL_BLOCKS))
         )
@@ -100,7 +104,9 @@ class AlphaTriangleNet(nn.Module):
         self.policy_head = _mlp(cfg, [shared[-1], *cfg.POLICY_HEAD_DIMS, env_config.ACTION_DIM])
         self.value_head = _mlp(cfg, [shared[-1], *cfg.VALUE_HEAD_DIMS, cfg.NUM_VALUE_ATOMS])
 
-    def forward(self, board: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, board: torch.Tensor, other: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.blocks(self.stem(board))
         if self.transformer is not None:
             x = self.transformer(x)

@@ -87,7 +87,7 @@ class NeuralNetwork:
         occ = np.stack([s.batch.occ[0] for s in states])
         shapes = np.stack([s.batch.shapes[0] for s in states])
         logits, values = self.evaluate_arrays(occ, shapes)
-        outputs = []
+        outputs: list[PolicyValueOutput] = []
         for state, row, value in zip(states, logits, values, strict=True):
             legal = np.flatnonzero(state.valid_action_mask())
             if legal.size == 0:

@@ -42,7 +42,7 @@ class ValueSupport:
         return inverse_value_transform((probs * self.atoms).sum(-1), self.eps)
 
     def project(self, values: torch.Tensor) -> torch.Tensor:
-        """[batch] returns to [batch, atoms] two-hot target distributions (clamped to the support)."""
+        """[batch] returns to [batch, atoms] two-hot targets, clamped to the support."""
         y = value_transform(values.float(), self.eps).clamp(self.low, self.high)
         position = (y - self.low) / self.delta
         lower = position.floor().long().clamp(0, self.num_atoms - 1)

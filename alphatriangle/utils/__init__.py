@@ -1,5 +1,6 @@
 """Small helpers shared across packages."""
 
 from alphatriangle.utils.errors import UserError
+from alphatriangle.utils.types import StepInfo
 
-__all__ = ["UserError"]
+__all__ = ["StepInfo", "UserError"]

@@ -1,0 +1,184 @@
+"""`SelfPlayWorker`: plays a batch of games with batched search and returns finished ones.
+
+Used in-process or as a Ray actor (`remote_self_play_worker()`). One intra-op thread: a
+machine runs one worker per core.
+"""
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.game import GameBatch
+from alphatriangle.game.rng import seed_states
+from alphatriangle.mcts import BatchedMCTS
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn.network import Weights
+from alphatriangle.rl.types import Experiences, SelfPlayResult, n_step_returns
+from alphatriangle.utils import StepInfo
+
+logger = logging.getLogger(__name__)
+
+MetricBatch = dict[str, list[tuple[float, StepInfo]]]
+
+
+@dataclass
+class _Trajectory:
+    """One game's moves so far (a few arrays per move, not per node)."""
+
+    board: list[npt.NDArray[np.uint8]] = field(default_factory=list)
+    other: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    policy: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    root_value: list[float] = field(default_factory=list)
+    reward: list[float] = field(default_factory=list)
+    root_visits: list[int] = field(default_factory=list)
+    depth: list[int] = field(default_factory=list)
+    lines: int = 0
+
+
+class SelfPlayWorker:
+    """Self-play with the latest weights it was sent; see the module docstring."""
+
+    def __init__(
+        self,
+        actor_id: int,
+        env_config: EnvConfig,
+        mcts_config: MCTSConfig,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        initial_weights: Weights | None = None,
+        seed: int | None = None,
+        stats_collector: Any = None,
+    ) -> None:
+        self.actor_id = actor_id
+        self.mcts_config = mcts_config
+        self.train_config = train_config
+        self.stats_collector = stats_collector
+        base = train_config.RANDOM_SEED if seed is None else seed
+        self.seed_rng = np.random.default_rng([base, actor_id])
+        self.network = NeuralNetwork(
+            model_config, env_config, device=train_config.WORKER_DEVICE, num_threads=1
+        )
+        if initial_weights is not None:
+            self.network.set_weights(initial_weights)
+        n = train_config.SELF_PLAY_GAMES_PER_WORKER
+        self.games = GameBatch.new(n, env_config, seeds=self._new_seeds(n))
+        self.search = BatchedMCTS(
+            mcts_config, env_config, n, seed=int(self.seed_rng.integers(2**62))
+        )
+        self.trajectories = [_Trajectory() for _ in range(n)]
+        self.finished: deque[SelfPlayResult] = deque()
+        self.pending_metrics: MetricBatch = {}
+        self.current_trainer_step = 0
+        self.episodes_done = 0
+
+    def _new_seeds(self, n: int) -> list[int]:
+        return [int(s) for s in self.seed_rng.integers(0, 2**62, size=n)]
+
+    def set_weights(self, weights: Weights) -> None:
+        """Play with new weights from now on; trees built with the old ones are dropped."""
+        self.network.set_weights(weights)
+        self.search.reset()
+
+    def set_current_trainer_step(self, global_step: int) -> None:
+        self.current_trainer_step = global_step
+
+    def get_weights(self) -> Weights:
+        return self.network.get_weights()
+
+    def run_episode(self) -> SelfPlayResult:
+        """Play until a game finishes and return it (others keep going between calls)."""
+        while not self.finished:
+            self._play_move()
+        self._flush_metrics()
+        return self.finished.popleft()
+
+    def run_episodes(self) -> list[SelfPlayResult]:
+        """Play until at least one game finishes; return every finished game."""
+        while not self.finished:
+            self._play_move()
+        self._flush_metrics()
+        results = list(self.finished)
+        self.finished.clear()
+        return results
+
+    def _play_move(self) -> None:
+        games = self.games
+        board, other = self.network.features.extract(games.occ, games.shapes)
+        out = self.search.search(
+            games.occ, games.shapes, self.network.evaluate_arrays, move_numbers=games.steps
+        )
+        step = games.step(out.actions)
+        self.search.advance(out.actions, games.shapes)
+        root_visits = out.root_visits.sum(axis=1)
+        for g, trajectory in enumerate(self.trajectories):
+            trajectory.board.append(board[g].astype(np.uint8))
+            trajectory.other.append(other[g].copy())
+            trajectory.policy.append(out.policy_targets[g].copy())
+            trajectory.root_value.append(float(out.root_values[g]))
+            trajectory.reward.append(float(step.reward[g]))
+            trajectory.root_visits.append(int(root_visits[g]))
+            trajectory.depth.append(int(out.max_depth[g]))
+            trajectory.lines += int(step.lines_cleared[g])
+            info: StepInfo = {
+                "game_step_index": len(trajectory.reward) - 1,
+                "global_step": self.current_trainer_step,
+                "worker_id": self.actor_id,
+            }
+            self._metric("MCTS/Step_Visits", float(root_visits[g]), info)
+            self._metric("MCTS/Step_Depth", float(out.max_depth[g]), info)
+            self._metric("RL/Step_Reward", float(step.reward[g]), info)
+        finished = np.flatnonzero(games.done)
+        for g in finished.tolist():
+            self.finished.append(self._result(g))
+            self.trajectories[g] = _Trajectory()
+        if finished.size:
+            games.rng[finished] = seed_states(self._new_seeds(finished.size))
+            games.reset(games.done.copy())
+
+    def _metric(self, name: str, value: float, info: StepInfo) -> None:
+        if self.stats_collector is not None:
+            self.pending_metrics.setdefault(name, []).append((value, info))
+
+    def _flush_metrics(self) -> None:
+        if self.stats_collector is not None and self.pending_metrics:
+            self.stats_collector.log_batch.remote(self.pending_metrics)
+            self.pending_metrics = {}
+
+    def _result(self, g: int) -> SelfPlayResult:
+        trajectory = self.trajectories[g]
+        steps = len(trajectory.reward)
+        values = n_step_returns(
+            np.array(trajectory.reward),
+            np.array(trajectory.root_value),
+            self.train_config.N_STEP_RETURNS,
+            self.mcts_config.discount,
+        )
+        self.episodes_done += 1
+        return SelfPlayResult(
+            experiences=Experiences(
+                board=np.stack(trajectory.board),
+                other=np.stack(trajectory.other),
+                policy=np.stack(trajectory.policy),
+                value=values,
+            ),
+            final_score=float(self.games.score[g]),
+            episode_steps=steps,
+            lines_cleared=trajectory.lines,
+            total_simulations=steps * self.mcts_config.num_simulations,
+            avg_root_visits=float(np.mean(trajectory.root_visits)),
+            avg_tree_depth=float(np.mean(trajectory.depth)),
+            trainer_step=self.current_trainer_step,
+            worker_id=self.actor_id,
+        )
+
+
+def remote_self_play_worker(num_cpus: float = 1, num_gpus: float = 0) -> Any:
+    """`SelfPlayWorker` as a Ray actor class (Ray is imported only when asked for)."""
+    import ray
+
+    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(SelfPlayWorker)

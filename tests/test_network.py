@@ -1,0 +1,103 @@
+"""AlphaTriangleNet, the NeuralNetwork wrapper, the value support and ModelConfig."""
+
+import numpy as np
+import pytest
+import torch
+from pydantic import ValidationError
+
+from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.features import feature_spec
+from alphatriangle.game import GameBatch, GameState
+from alphatriangle.nn import (
+    AlphaTriangleNet,
+    NeuralNetwork,
+    ValueSupport,
+    inverse_value_transform,
+    resolve_device,
+    value_transform,
+)
+
+ENV = EnvConfig()
+
+
+@pytest.mark.parametrize("preset", ["small", "medium", "large"])
+def test_presets_produce_policy_and_value_logits(preset: str) -> None:
+    config = ModelConfig.preset(preset)
+    model = AlphaTriangleNet(config, ENV).eval()
+    spec = feature_spec(ENV)
+    with torch.no_grad():
+        policy, value = model(torch.rand(3, *spec.board_shape), torch.rand(3, spec.other_dim))
+    assert policy.shape == (3, ENV.ACTION_DIM)
+    assert value.shape == (3, config.NUM_VALUE_ATOMS)
+    assert torch.isfinite(policy).all() and torch.isfinite(value).all()
+    assert (model.transformer is not None) == config.USE_TRANSFORMER
+
+
+def test_evaluate_gives_probabilities_over_legal_actions_only() -> None:
+    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=0)
+    states = [GameState(initial_seed=s) for s in range(3)]
+    states[1].step(min(states[1].valid_actions()))
+    for state, (policy, value) in zip(states, network.evaluate_batch(states), strict=True):
+        assert set(policy) == state.valid_actions()
+        assert sum(policy.values()) == pytest.approx(1.0, abs=1e-5)
+        assert np.isfinite(value)
+    over = GameState.from_snapshot([], [None, None, None])
+    assert network.evaluate(over)[0] == {}
+
+
+def test_weights_round_trip_between_networks() -> None:
+    source = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=1)
+    target = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=2)
+    batch = GameBatch.new(5, seeds=list(range(5)))
+    before = target.evaluate_arrays(batch.occ, batch.shapes)
+    weights = source.get_weights()
+    assert all(isinstance(v, np.ndarray) for v in weights.values())
+    target.set_weights(weights)
+    after = target.evaluate_arrays(batch.occ, batch.shapes)
+    expected = source.evaluate_arrays(batch.occ, batch.shapes)
+    assert not np.allclose(before[0], after[0])
+    np.testing.assert_allclose(after[0], expected[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(after[1], expected[1], rtol=1e-5, atol=1e-4)
+
+
+def test_value_transform_inverts_and_two_hot_keeps_the_expectation() -> None:
+    x = torch.tensor([-20.0, -3.5, 0.0, 0.7, 12.0, 150.0, 299.0])
+    for eps in (0.0, 0.001):
+        np.testing.assert_allclose(
+            inverse_value_transform(value_transform(x, eps), eps), x, rtol=1e-4, atol=1e-4
+        )
+    support = ValueSupport(ModelConfig())
+    target = support.project(x)
+    assert torch.allclose(target.sum(1), torch.ones(len(x)))
+    assert ((target > 0).sum(1) <= 2).all()
+    recovered = inverse_value_transform((target * support.atoms).sum(1), support.eps)
+    np.testing.assert_allclose(recovered, x, rtol=1e-3, atol=1e-3)
+    clamped = support.project(torch.tensor([1e6]))
+    assert clamped[0, -1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"VALUE_MIN": 5.0, "VALUE_MAX": 5.0}, "VALUE_MIN"),
+        ({"USE_TRANSFORMER": True, "TRANSFORMER_DIM": 30, "TRANSFORMER_HEADS": 4}, "divisible"),
+        ({"FC_DIMS_SHARED": (64, 0)}, "FC_DIMS_SHARED"),
+        ({"NUM_VALUE_ATOMS": 1}, "NUM_VALUE_ATOMS"),
+        ({"ACTIVATION_FUNCTION": "tanh"}, "ACTIVATION_FUNCTION"),
+    ],
+)
+def test_model_config_rejects_inconsistent_dimensions(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ModelConfig.model_validate(overrides)
+    with pytest.raises(ValueError, match="unknown model preset"):
+        ModelConfig.preset("huge")
+
+
+def test_device_resolution() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")

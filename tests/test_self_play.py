@@ -1,0 +1,95 @@
+"""Self-play: n-step targets, full games in-process and as a Ray actor, step logging."""
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import ray
+
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl import SelfPlayResult, SelfPlayWorker, n_step_returns, remote_self_play_worker
+from alphatriangle.utils import StepInfo
+
+ENV = EnvConfig()
+MCTS = MCTSConfig(num_simulations=8)
+TRAIN = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
+
+
+def test_n_step_returns_bootstrap_from_search_values() -> None:
+    rewards = np.array([1.0, 2.0, 3.0, 4.0, -10.0])
+    values = np.array([50.0, 40.0, 30.0, 20.0, 10.0])
+    targets = n_step_returns(rewards, values, n=2, discount=0.5)
+    expected = [1 + 0.5 * 2 + 0.25 * 30, 2 + 0.5 * 3 + 0.25 * 20, 3 + 0.5 * 4 + 0.25 * 10,
+                4 + 0.5 * -10, -10.0]  # fmt: skip
+    np.testing.assert_allclose(targets, expected)
+
+
+def _check_result(result: SelfPlayResult) -> None:
+    exp = result.experiences
+    assert len(exp) == result.episode_steps > 0
+    assert result.final_score > 0
+    assert result.total_simulations == result.episode_steps * MCTS.num_simulations
+    assert result.avg_root_visits >= MCTS.num_simulations
+    assert result.avg_tree_depth >= 1
+    np.testing.assert_allclose(exp.policy.sum(axis=1), 1.0, rtol=1e-5)
+    legal = exp.board[:, 3:].reshape(len(exp), -1) == 1
+    assert not (exp.policy[~legal] > 0).any()
+    assert exp.value[-1] == pytest.approx(ENV.PENALTY_GAME_OVER, abs=1.0)
+    assert exp.board.dtype == np.uint8
+
+
+def test_worker_plays_full_games_with_the_default_network() -> None:
+    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), TRAIN, seed=3)
+    worker.set_current_trainer_step(17)
+    results = worker.run_episodes()
+    results.append(worker.run_episode())
+    for result in results:
+        _check_result(result)
+        assert result.trainer_step == 17
+        assert result.worker_id == 0
+
+
+@ray.remote
+class RecordingCollector:
+    """Records what workers send to `log_batch` (the interface of the stats collector)."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, list[tuple[float, StepInfo]]]] = []
+
+    def log_batch(self, metrics: dict[str, list[tuple[float, StepInfo]]]) -> None:
+        self.batches.append(metrics)
+
+    def get(self) -> list[dict[str, list[tuple[float, StepInfo]]]]:
+        return self.batches
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
+    collector = RecordingCollector.remote()  # type: ignore[attr-defined]
+    actor = remote_self_play_worker().remote(
+        1, ENV, MCTS, ModelConfig(), TRAIN, seed=5, stats_collector=collector
+    )
+    weights = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=9).get_weights()
+    ray.get(actor.set_weights.remote(weights))
+    ray.get(actor.set_current_trainer_step.remote(42))
+    sent = ray.get(actor.get_weights.remote())
+    assert all(np.array_equal(sent[k], weights[k]) for k in weights)
+    result: SelfPlayResult = ray.get(actor.run_episode.remote())
+    _check_result(result)
+    assert result.trainer_step == 42 and result.worker_id == 1
+    batches: list[Any] = []
+    for _ in range(100):  # the worker's log_batch call may land just after run_episode returns
+        batches = ray.get(collector.get.remote())
+        if batches:
+            break
+        time.sleep(0.05)
+    visits = [entry for batch in batches for entry in batch["MCTS/Step_Visits"]]
+    assert visits
+    for value, info in visits:
+        assert value >= MCTS.num_simulations
+        assert info["global_step"] == 42
+        assert info["worker_id"] == 1
+        assert info["game_step_index"] >= 0
+    assert max(info["game_step_index"] for _, info in visits) >= result.episode_steps - 1
