@@ -93,6 +93,26 @@ def bench_engine(
     run_engine_benchmark(seconds, batch_size, out, console)
 
 
+@bench_app.command("search")
+def bench_search(
+    seconds: Annotated[float, typer.Option(min=0.1, help="Seconds per measurement.")] = 2.0,
+    games: Annotated[int, typer.Option(min=1, help="Games searched together.")] = 32,
+    simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
+    root: Annotated[str, typer.Option(help="Root selection: gumbel or puct.")] = "gumbel",
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/search.json"
+    ),
+) -> None:
+    """Network forward states/s, search simulations/s and self-play positions/s on one core."""
+    from alphatriangle.bench.search import run_search_benchmark
+    from alphatriangle.config import MCTSConfig, ModelConfig
+
+    if root not in ("gumbel", "puct"):
+        raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
+    mcts = MCTSConfig(num_simulations=simulations, root_selection=root)  # type: ignore[arg-type]
+    run_search_benchmark(seconds, games, ModelConfig(), mcts, out, console)
+
+
 def _print_error(message: str) -> None:
     """One line on stderr, never wrapped."""
     sys.stderr.write(f"error: {message}\n")
