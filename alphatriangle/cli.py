@@ -109,7 +109,7 @@ def bench_search(
 
     if root not in ("gumbel", "puct"):
         raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
-    mcts = MCTSConfig(num_simulations=simulations, root_selection=root)  # type: ignore[arg-type]
+    mcts = MCTSConfig(num_simulations=simulations, root_selection=root)
     run_search_benchmark(seconds, games, ModelConfig(), mcts, out, console)
 
 

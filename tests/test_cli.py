@@ -87,6 +87,7 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["play", "--delay", "-1"], "'--delay'"),
         (["bench", "engine", "--seconds", "0"], "'--seconds'"),
         (["fly"], "No such command 'fly'"),
+        (["bench", "search", "--root", "alphazero"], "unknown root selection 'alphazero'"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(args: list[str], message: str) -> None:
@@ -118,3 +119,21 @@ def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
     assert names == ["batched core (64 games)", "GameState object API", "pure-Python baseline"]
     assert all(row["moves"] > 0 and row["moves/s"] > 0 for row in report["results"])
     assert report["summary"]["batched_target"] == 200.0
+
+
+def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "search.json"
+    proc = subprocess.run(
+        [*CLI, "bench", "search", "--seconds", "0.1", "--games", "4", "--simulations", "4",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    names = [row["measurement"] for row in report["results"]]
+    assert "network forward, batch 512" in names
+    assert "search simulations, 4 games" in names
+    assert "self-play positions, one worker" in names
+    assert all(row["per second"] > 0 for row in report["results"])
+    assert report["summary"]["search_to_forward_ratio"] > 0
+    assert 0 < report["summary"]["search_time_in_network"] <= 1

@@ -3,6 +3,7 @@
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pydantic import ValidationError
 
 from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game import DRAW_TEMPLATE_IDS, GameBatch, GameState
@@ -263,3 +264,19 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
     assert [22, 22, 22] not in fresh.tree.node_shapes[0, outcome_nodes].tolist()
     fresh.advance(again.actions, np.array([[22, 22, 22]], dtype=np.int8))
     assert fresh.tree.node_count[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"num_simulations": 0}, "num_simulations"),
+        ({"root_selection": "alphazero"}, "root_selection"),
+        ({"discount": 1.5}, "discount"),
+        ({"dirichlet_epsilon": -0.1}, "dirichlet_epsilon"),
+        ({"max_chance_outcomes": 0}, "max_chance_outcomes"),
+        ({"puct_min_value_span": 0}, "puct_min_value_span"),
+    ],
+)
+def test_mcts_config_rejects_bad_values(overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        MCTSConfig.model_validate(overrides)

@@ -101,3 +101,14 @@ def test_device_resolution() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_compiled_model_matches_eager() -> None:
+    eager = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=4)
+    compiled = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=4, compile_model=True)
+    compiled.set_weights(eager.get_weights())
+    batch = GameBatch.new(6, seeds=list(range(6)))
+    expected = eager.evaluate_arrays(batch.occ, batch.shapes)
+    got = compiled.evaluate_arrays(batch.occ, batch.shapes)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-4, atol=1e-3)
