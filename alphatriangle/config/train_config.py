@@ -1,18 +1,84 @@
-"""Training settings: self-play batch, targets, seeds, devices."""
+"""Training settings: self-play, replay, optimisation, checkpoints."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class TrainConfig(BaseModel):
-    """How self-play generates data (the trainer's settings join as training lands)."""
+    """Everything about how a run generates data and learns from it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    RUN_NAME: str | None = Field(default=None, description="Defaults to a timestamp.")
+    AUTO_RESUME_LATEST: bool = True
+    DEVICE: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     RANDOM_SEED: int = Field(default=42, ge=0)
+    MAX_TRAINING_STEPS: int = Field(default=10_000, ge=1)
+
+    NUM_SELF_PLAY_WORKERS: int = Field(default=2, ge=1)
+    WORKER_DEVICE: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
     SELF_PLAY_GAMES_PER_WORKER: int = Field(
         default=32, ge=1, description="Games each worker plays at once (one batched search)."
     )
+    WORKER_UPDATE_FREQ_STEPS: int = Field(default=50, ge=1)
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )
-    WORKER_DEVICE: str = Field(default="cpu", description="Device of self-play inference.")
+
+    BATCH_SIZE: int = Field(default=128, ge=1)
+    BUFFER_CAPACITY: int = Field(default=50_000, ge=1)
+    MIN_BUFFER_SIZE_TO_TRAIN: int = Field(default=2_000, ge=1)
+    MAX_SAMPLES_PER_EXPERIENCE: float = Field(
+        default=8.0,
+        gt=0,
+        description="Training stops to wait for self-play when it has drawn this many samples "
+        "per example added (the train/self-play ratio).",
+    )
+    USE_PER: bool = True
+    PER_ALPHA: float = Field(default=0.6, ge=0)
+    PER_BETA_INITIAL: float = Field(default=0.4, ge=0, le=1)
+    PER_BETA_FINAL: float = Field(default=1.0, ge=0, le=1)
+    PER_BETA_ANNEAL_STEPS: int | None = Field(
+        default=None, ge=1, description="Defaults to MAX_TRAINING_STEPS."
+    )
+    PER_EPSILON: float = Field(default=1e-3, gt=0)
+
+    OPTIMIZER_TYPE: Literal["AdamW", "Adam", "SGD"] = "AdamW"
+    LEARNING_RATE: float = Field(default=1e-3, gt=0)
+    WEIGHT_DECAY: float = Field(default=1e-4, ge=0)
+    SGD_MOMENTUM: float = Field(default=0.9, ge=0, lt=1)
+    LR_SCHEDULER_TYPE: Literal["cosine", "step", "none"] = "cosine"
+    LR_SCHEDULER_ETA_MIN: float = Field(default=1e-5, ge=0)
+    LR_STEP_SIZE: int = Field(default=2_000, ge=1)
+    LR_STEP_GAMMA: float = Field(default=0.5, gt=0, le=1)
+    GRADIENT_CLIP_VALUE: float | None = Field(default=5.0, gt=0)
+    POLICY_LOSS_WEIGHT: float = Field(default=1.0, ge=0)
+    VALUE_LOSS_WEIGHT: float = Field(default=1.0, ge=0)
+    ENTROPY_BONUS_WEIGHT: float = Field(default=0.0, ge=0)
+    COMPILE_MODEL: bool = False
+    USE_MIXED_PRECISION: bool = Field(default=True, description="Only takes effect on CUDA.")
+
+    CHECKPOINT_SAVE_FREQ_STEPS: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> "TrainConfig":
+        if self.BATCH_SIZE > self.BUFFER_CAPACITY:
+            raise ValueError(
+                f"BATCH_SIZE ({self.BATCH_SIZE}) exceeds BUFFER_CAPACITY ({self.BUFFER_CAPACITY})"
+            )
+        if self.MIN_BUFFER_SIZE_TO_TRAIN > self.BUFFER_CAPACITY:
+            raise ValueError(
+                f"MIN_BUFFER_SIZE_TO_TRAIN ({self.MIN_BUFFER_SIZE_TO_TRAIN}) exceeds "
+                f"BUFFER_CAPACITY ({self.BUFFER_CAPACITY})"
+            )
+        if self.MIN_BUFFER_SIZE_TO_TRAIN < self.BATCH_SIZE:
+            raise ValueError(
+                f"MIN_BUFFER_SIZE_TO_TRAIN ({self.MIN_BUFFER_SIZE_TO_TRAIN}) must be at least "
+                f"BATCH_SIZE ({self.BATCH_SIZE})"
+            )
+        return self
+
+    @property
+    def per_beta_anneal_steps(self) -> int:
+        return self.PER_BETA_ANNEAL_STEPS or self.MAX_TRAINING_STEPS

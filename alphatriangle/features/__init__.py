@@ -1,5 +1,10 @@
 """Network input features, vectorised over batches of positions."""
 
-from alphatriangle.features.extractor import FeatureExtractor, FeatureSpec, feature_spec
+from alphatriangle.features.extractor import (
+    BOARD_BASE_PLANES,
+    FeatureExtractor,
+    FeatureSpec,
+    feature_spec,
+)
 
-__all__ = ["FeatureExtractor", "FeatureSpec", "feature_spec"]
+__all__ = ["BOARD_BASE_PLANES", "FeatureExtractor", "FeatureSpec", "feature_spec"]

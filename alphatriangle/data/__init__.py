@@ -1,0 +1,22 @@
+"""Persistence: run layout, safe atomic serialization, checkpoints and buffers."""
+
+from alphatriangle.data.data_manager import DataManager, load_checkpoint_dir
+from alphatriangle.data.path_manager import (
+    DEFAULT_ROOT,
+    PathManager,
+    check_run_name,
+    default_run_name,
+)
+from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "BufferData",
+    "CheckpointData",
+    "DataManager",
+    "LoadedTrainingState",
+    "PathManager",
+    "check_run_name",
+    "default_run_name",
+    "load_checkpoint_dir",
+]

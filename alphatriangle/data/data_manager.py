@@ -1,0 +1,120 @@
+"""`DataManager`: saves and restores a run's checkpoints, buffer and configs."""
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alphatriangle.data.path_manager import PathManager
+from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
+from alphatriangle.data.serializer import (
+    _fsync_dir,
+    atomic_write_bytes,
+    atomic_write_json,
+    buffer_from_file,
+    buffer_to_bytes,
+    read_json,
+    torch_state_from_bytes,
+    torch_state_to_bytes,
+    weights_from_bytes,
+    weights_to_bytes,
+)
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.safetensors"
+TRAINER_FILE = "trainer.pt"
+STATE_FILE = "state.json"
+
+
+class DataManager:
+    """Checkpoint layout: `checkpoints/step_<n>/{model.safetensors, trainer.pt, state.json}`,
+    with `latest.json` and `best.json` naming a step directory; the buffer in
+    `buffers/buffer.npz`; the resolved configs in `configs.json`."""
+
+    def __init__(self, paths: PathManager, keep_checkpoints: int = 5) -> None:
+        self.paths = paths
+        self.keep_checkpoints = keep_checkpoints
+
+    def save_configs(self, configs: dict[str, Any]) -> Path:
+        self.paths.create()
+        atomic_write_json(self.paths.config_path, configs)
+        return self.paths.config_path
+
+    def save_checkpoint(
+        self,
+        checkpoint: CheckpointData,
+        weights: dict[str, npt.NDArray[np.generic]],
+        trainer_state: dict[str, Any],
+        is_best: bool = False,
+    ) -> Path:
+        """Write a complete step directory, then point `latest` (and `best`) at it."""
+        self.paths.create()
+        final = self.paths.step_dir(checkpoint.global_step)
+        partial = final.with_name(final.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        checkpoint = checkpoint.model_copy(update={"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        atomic_write_bytes(partial / MODEL_FILE, weights_to_bytes(weights))
+        atomic_write_bytes(partial / TRAINER_FILE, torch_state_to_bytes(trainer_state))
+        atomic_write_json(partial / STATE_FILE, checkpoint.model_dump(mode="json"))
+        if final.exists():
+            shutil.rmtree(final)
+        partial.rename(final)
+        _fsync_dir(final.parent)
+        atomic_write_json(self.paths.pointer("latest"), {"step_dir": final.name})
+        if is_best:
+            atomic_write_json(self.paths.pointer("best"), {"step_dir": final.name})
+        self._prune()
+        return final
+
+    def _prune(self) -> None:
+        """Keep the newest step directories and whichever ones the pointers name."""
+        named = {self._pointer_target(name) for name in ("latest", "best")}
+        dirs = self.paths.step_dirs()
+        for old in dirs[: max(0, len(dirs) - self.keep_checkpoints)]:
+            if old.name not in named:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _pointer_target(self, name: str) -> str | None:
+        pointer = self.paths.pointer(name)
+        if not pointer.is_file():
+            return None
+        target: str = read_json(pointer)["step_dir"]
+        return target
+
+    def checkpoint_dir(self, name: str = "latest") -> Path | None:
+        target = self._pointer_target(name)
+        return None if target is None else self.paths.checkpoints_dir / target
+
+    def save_buffer(self, data: BufferData) -> Path:
+        atomic_write_bytes(self.paths.buffer_path, buffer_to_bytes(data))
+        return self.paths.buffer_path
+
+    def load_initial_state(self) -> LoadedTrainingState:
+        """The latest checkpoint and buffer of this run, if any."""
+        step_dir = self.checkpoint_dir("latest")
+        if step_dir is None:
+            return LoadedTrainingState()
+        state = load_checkpoint_dir(step_dir)
+        if self.paths.buffer_path.is_file():
+            state.buffer = buffer_from_file(self.paths.buffer_path)
+        return state
+
+
+def load_checkpoint_dir(step_dir: Path) -> LoadedTrainingState:
+    """Read one step directory (raises `FileNotFoundError` / `ValueError` when damaged)."""
+    for name in (MODEL_FILE, TRAINER_FILE, STATE_FILE):
+        if not (step_dir / name).is_file():
+            raise FileNotFoundError(f"checkpoint {step_dir} has no {name}")
+    checkpoint = CheckpointData.model_validate(read_json(step_dir / STATE_FILE))
+    return LoadedTrainingState(
+        checkpoint=checkpoint,
+        weights=weights_from_bytes((step_dir / MODEL_FILE).read_bytes()),
+        trainer_state=torch_state_from_bytes((step_dir / TRAINER_FILE).read_bytes()),
+        checkpoint_dir=str(step_dir),
+    )

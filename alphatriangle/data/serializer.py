@@ -1,0 +1,105 @@
+"""Safe, atomic storage: safetensors, npz without pickle, JSON, `torch.load(weights_only=True)`.
+
+Nothing loaded here can run code. Every file is written to a temporary name, flushed to
+disk and renamed over the old one, so a crash mid-save leaves the previous file intact.
+"""
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from safetensors.numpy import load as load_safetensors
+from safetensors.numpy import save as save_safetensors
+
+from alphatriangle.data.schemas import BufferData
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step (temp file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: Path, payload: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def weights_to_bytes(weights: dict[str, npt.NDArray[np.generic]]) -> bytes:
+    return save_safetensors({k: np.array(v, order="C") for k, v in weights.items()})
+
+
+def weights_from_bytes(data: bytes) -> dict[str, npt.NDArray[np.generic]]:
+    return dict(load_safetensors(data))
+
+
+def torch_state_to_bytes(state: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def torch_state_from_bytes(data: bytes) -> dict[str, Any]:
+    """Tensors and plain containers only (`weights_only=True`): no code runs."""
+    state: dict[str, Any] = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return state
+
+
+def buffer_to_bytes(data: BufferData) -> bytes:
+    out = io.BytesIO()
+    np.savez(
+        out,
+        board=data.board,
+        other=data.other,
+        policy=data.policy,
+        value=data.value,
+        priorities=data.priorities,
+        counters=np.array([data.position, data.size], dtype=np.int64),
+        max_priority=np.array([data.max_priority], dtype=np.float64),
+    )
+    return out.getvalue()
+
+
+def buffer_from_file(path: Path) -> BufferData:
+    with np.load(path, allow_pickle=False) as npz:
+        position, size = (int(x) for x in npz["counters"])
+        return BufferData(
+            board=npz["board"],
+            other=npz["other"],
+            policy=npz["policy"],
+            value=npz["value"],
+            position=position,
+            size=size,
+            priorities=npz["priorities"],
+            max_priority=float(npz["max_priority"][0]),
+        )

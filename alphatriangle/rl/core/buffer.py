@@ -1,0 +1,163 @@
+"""`ExperienceBuffer`: a ring buffer of training examples in preallocated arrays, with
+uniform or prioritized (sum tree) sampling."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from alphatriangle.data.schemas import BufferData
+from alphatriangle.rl.core.sum_tree import leaf_base, sum_tree_find, sum_tree_set
+from alphatriangle.rl.types import Experiences
+
+
+@dataclass(frozen=True)
+class SampledBatch:
+    """A training batch: the examples, where they live, and their importance weights."""
+
+    indices: npt.NDArray[np.int64]
+    experiences: Experiences
+    weights: npt.NDArray[np.float32]
+    """1 for uniform sampling; (N * P(i))^-beta / max for prioritized."""
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    capacity: int
+    min_size_to_train: int
+    use_per: bool = False
+    alpha: float = 0.6
+    beta_initial: float = 0.4
+    beta_final: float = 1.0
+    beta_anneal_steps: int = 10_000
+    epsilon: float = 1e-3
+
+
+class ExperienceBuffer:
+    """Holds the newest `capacity` examples; overwrites the oldest when full."""
+
+    def __init__(
+        self,
+        settings: ReplaySettings,
+        board_shape: tuple[int, ...],
+        other_dim: int,
+        action_dim: int,
+        seed: int | None = None,
+    ) -> None:
+        self.settings = settings
+        cap = settings.capacity
+        self.board = np.zeros((cap, *board_shape), dtype=np.uint8)
+        self.other = np.zeros((cap, other_dim), dtype=np.float32)
+        self.policy = np.zeros((cap, action_dim), dtype=np.float32)
+        self.value = np.zeros(cap, dtype=np.float32)
+        self.position = 0
+        self.size = 0
+        self.base = leaf_base(cap)
+        self.tree = np.zeros(2 * self.base, dtype=np.float64)
+        self.max_priority = 1.0
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def is_ready(self) -> bool:
+        return self.size >= self.settings.min_size_to_train
+
+    def add_batch(self, experiences: Experiences) -> None:
+        """Append examples (new ones get the highest priority seen, so they are sampled)."""
+        n = len(experiences)
+        cap = self.settings.capacity
+        if n > cap:
+            experiences = Experiences(
+                experiences.board[-cap:], experiences.other[-cap:],
+                experiences.policy[-cap:], experiences.value[-cap:],
+            )  # fmt: skip
+            n = cap
+        slots = (self.position + np.arange(n)) % cap
+        self.board[slots] = experiences.board
+        self.other[slots] = experiences.other
+        self.policy[slots] = experiences.policy
+        self.value[slots] = experiences.value
+        self.position = int((self.position + n) % cap)
+        self.size = min(cap, self.size + n)
+        if self.settings.use_per:
+            priorities = np.full(n, self.max_priority**self.settings.alpha)
+            sum_tree_set(self.tree, self.base, slots.astype(np.int64), priorities)
+
+    def beta(self, step: int) -> float:
+        s = self.settings
+        fraction = min(1.0, step / max(1, s.beta_anneal_steps))
+        return s.beta_initial + fraction * (s.beta_final - s.beta_initial)
+
+    def sample(self, batch_size: int, step: int = 0) -> SampledBatch | None:
+        """A batch (None until the buffer holds `batch_size` examples)."""
+        if self.size < batch_size:
+            return None
+        if self.settings.use_per:
+            total = self.tree[1]
+            masses = (np.arange(batch_size) + self.rng.random(batch_size)) * (total / batch_size)
+            indices = np.empty(batch_size, dtype=np.int64)
+            sum_tree_find(
+                self.tree, self.base, self.size, np.minimum(masses, total * (1 - 1e-12)), indices
+            )
+            probabilities = self.tree[self.base + indices] / total
+            weights = (self.size * probabilities) ** (-self.beta(step))
+            weights = (weights / weights.max()).astype(np.float32)
+        else:
+            indices = self.rng.integers(0, self.size, size=batch_size)
+            weights = np.ones(batch_size, dtype=np.float32)
+        return SampledBatch(
+            indices=indices,
+            experiences=Experiences(
+                self.board[indices], self.other[indices], self.policy[indices], self.value[indices]
+            ),
+            weights=weights,
+        )
+
+    def update_priorities(
+        self, indices: npt.NDArray[np.int64], errors: npt.NDArray[np.floating]
+    ) -> None:
+        """Priorities from the latest errors: (|error| + epsilon) ^ alpha."""
+        if not self.settings.use_per:
+            return
+        priorities = np.abs(errors).astype(np.float64) + self.settings.epsilon
+        self.max_priority = max(self.max_priority, float(priorities.max()))
+        sum_tree_set(
+            self.tree, self.base, indices.astype(np.int64), priorities**self.settings.alpha
+        )
+
+    def priorities(self) -> npt.NDArray[np.float64]:
+        """The current priority (to the alpha) of every stored example."""
+        return self.tree[self.base : self.base + self.size].copy()
+
+    def to_data(self) -> BufferData:
+        """The stored examples and counters (for saving)."""
+        n = self.size
+        return BufferData(
+            board=self.board[:n], other=self.other[:n], policy=self.policy[:n],
+            value=self.value[:n], position=self.position, size=n,
+            priorities=self.priorities(), max_priority=self.max_priority,
+        )  # fmt: skip
+
+    def load_data(self, data: BufferData) -> None:
+        """Restore saved contents, oldest first (a smaller capacity keeps the newest)."""
+        if data.position == data.size:
+            chronological = np.arange(data.size)
+        else:
+            chronological = (data.position + np.arange(data.size)) % data.size
+        n = min(data.size, self.settings.capacity)
+        order = chronological[data.size - n :]
+        self.board[:n] = data.board[order]
+        self.other[:n] = data.other[order]
+        self.policy[:n] = data.policy[order]
+        self.value[:n] = data.value[order]
+        self.size = n
+        self.position = n % self.settings.capacity
+        self.max_priority = data.max_priority
+        self.tree[:] = 0.0
+        if self.settings.use_per and n:
+            if data.priorities.size == data.size:
+                priorities = data.priorities[order]
+            else:
+                priorities = np.full(n, self.max_priority**self.settings.alpha)
+            sum_tree_set(self.tree, self.base, np.arange(n, dtype=np.int64), priorities)

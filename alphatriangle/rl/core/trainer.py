@@ -1,0 +1,127 @@
+"""`Trainer`: one optimisation step of the network on a sampled batch."""
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch.nn import functional
+
+from alphatriangle.config import TrainConfig
+from alphatriangle.features import BOARD_BASE_PLANES
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.core.buffer import SampledBatch
+
+
+def _optimizer(params: Any, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.OPTIMIZER_TYPE == "AdamW":
+        return torch.optim.AdamW(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+    if cfg.OPTIMIZER_TYPE == "Adam":
+        return torch.optim.Adam(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+    return torch.optim.SGD(
+        params, lr=cfg.LEARNING_RATE, momentum=cfg.SGD_MOMENTUM, weight_decay=cfg.WEIGHT_DECAY
+    )
+
+
+def _scheduler(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if cfg.LR_SCHEDULER_TYPE == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=cfg.MAX_TRAINING_STEPS, eta_min=cfg.LR_SCHEDULER_ETA_MIN
+        )
+    if cfg.LR_SCHEDULER_TYPE == "step":
+        return torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=cfg.LR_STEP_SIZE, gamma=cfg.LR_STEP_GAMMA
+        )
+    return None
+
+
+class Trainer:
+    """Trains `network.model` in place: policy cross-entropy over legal actions,
+    distributional value cross-entropy, optional entropy bonus, importance weights."""
+
+    def __init__(self, network: NeuralNetwork, config: TrainConfig) -> None:
+        self.network = network
+        self.config = config
+        self.device = network.device
+        self.model = network.model
+        self.optimizer = _optimizer(self.model.parameters(), config)
+        self.scheduler = _scheduler(self.optimizer, config)
+        self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self._forward = self.model
+        if config.COMPILE_MODEL:
+            self._forward = torch.compile(self.model)  # type: ignore[assignment]
+
+    def train_step(self, batch: SampledBatch) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
+        """One gradient step; returns the loss terms and per-example value errors (for PER)."""
+        cfg, device = self.config, self.device
+        exp = batch.experiences
+        board = torch.from_numpy(exp.board).to(device, non_blocking=True).float()
+        other = torch.from_numpy(exp.other).to(device, non_blocking=True)
+        target_policy = torch.from_numpy(exp.policy).to(device, non_blocking=True)
+        target_value = torch.from_numpy(exp.value).to(device, non_blocking=True)
+        weights = torch.from_numpy(batch.weights).to(device, non_blocking=True)
+        legal = board[:, BOARD_BASE_PLANES:].flatten(1) > 0.5
+
+        self.model.train()
+        with torch.autocast(device.type, dtype=torch.float16, enabled=self.use_amp):
+            policy_logits, value_logits = self._forward(board, other)
+        policy_logits = policy_logits.float().masked_fill(~legal, -1e9)
+        log_policy = functional.log_softmax(policy_logits, dim=1)
+        policy_loss = -(target_policy * log_policy).sum(1)
+        probs = log_policy.exp()
+        entropy = -(probs * log_policy.masked_fill(~legal, 0.0)).sum(1)
+        support = self.network.support
+        value_target = support.project(target_value)
+        value_loss = -(value_target * functional.log_softmax(value_logits.float(), dim=1)).sum(1)
+        per_example = (
+            cfg.POLICY_LOSS_WEIGHT * policy_loss
+            + cfg.VALUE_LOSS_WEIGHT * value_loss
+            - cfg.ENTROPY_BONUS_WEIGHT * entropy
+        )
+        loss = (weights * per_example).mean()
+
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+        grad_norm = torch.tensor(0.0)
+        if cfg.GRADIENT_CLIP_VALUE is not None:
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(), cfg.GRADIENT_CLIP_VALUE
+            )
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self.model.eval()
+
+        with torch.no_grad():
+            predicted = support.expected_value(value_logits.detach())
+            td_errors = (predicted - target_value).abs().cpu().numpy().astype(np.float32)
+        metrics = {
+            "Loss/Total": float(loss.item()),
+            "Loss/Policy": float((weights * policy_loss).mean().item()),
+            "Loss/Value": float((weights * value_loss).mean().item()),
+            "Loss/Entropy": float(entropy.mean().item()),
+            "Loss/Mean_Abs_TD_Error": float(td_errors.mean()),
+            "Train/Grad_Norm": float(grad_norm),
+            "LearningRate": self.optimizer.param_groups[0]["lr"],
+        }
+        return metrics, td_errors
+
+    def get_state(self) -> dict[str, Any]:
+        """Optimizer, scheduler and scaler state (tensors and plain values only)."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+            "scaler": self.scaler.state_dict(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])

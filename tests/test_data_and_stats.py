@@ -1,0 +1,153 @@
+"""DataManager (atomic, safe checkpoints and buffers) and StatsCollector (MLflow, TensorBoard)."""
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.data import CheckpointData, DataManager, PathManager, load_checkpoint_dir
+from alphatriangle.data.serializer import buffer_from_file, torch_state_from_bytes
+from alphatriangle.features import feature_spec
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl import Experiences
+from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings
+from alphatriangle.stats import StatsCollector
+
+ENV = EnvConfig()
+SPEC = feature_spec(ENV)
+
+
+def _checkpoint(step: int) -> CheckpointData:
+    return CheckpointData(run_name="r", global_step=step, configs={"x": 1}, episodes_played=step)
+
+
+def _buffer(values: range) -> ExperienceBuffer:
+    settings = ReplaySettings(capacity=8, min_size_to_train=1, use_per=True)
+    buffer = ExperienceBuffer(settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, seed=0)
+    n = len(values)
+    buffer.add_batch(
+        Experiences(
+            board=np.ones((n, *SPEC.board_shape), np.uint8),
+            other=np.zeros((n, SPEC.other_dim), np.float32),
+            policy=np.full((n, ENV.ACTION_DIM), 1 / ENV.ACTION_DIM, np.float32),
+            value=np.array(values, np.float32),
+        )
+    )
+    return buffer
+
+
+def test_checkpoints_round_trip_and_keep_pointers(tmp_path: Path) -> None:
+    manager = DataManager(PathManager(tmp_path, "r"), keep_checkpoints=2)
+    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=0)
+    weights = network.get_weights()
+    state = {"optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]}, "rng": np.arange(3)}
+    manager.save_checkpoint(
+        _checkpoint(10), weights, {"optimizer": state["optimizer"]}, is_best=True
+    )
+    for step in (20, 30, 40):
+        manager.save_checkpoint(_checkpoint(step), weights, {"optimizer": state["optimizer"]})
+    names = [p.name for p in manager.paths.step_dirs()]
+    assert names == ["step_000000010", "step_000000030", "step_000000040"]
+    assert manager.checkpoint_dir("best") == manager.paths.step_dir(10)
+    loaded = manager.load_initial_state()
+    assert loaded.checkpoint is not None and loaded.checkpoint.global_step == 40
+    assert loaded.weights is not None
+    assert all(np.array_equal(loaded.weights[k], weights[k]) for k in weights)
+    assert loaded.trainer_state == {"optimizer": state["optimizer"]}
+    assert not list(manager.paths.checkpoints_dir.glob("*.partial"))
+    assert not list(manager.paths.checkpoints_dir.rglob("*.tmp"))
+
+
+def test_a_crash_mid_save_leaves_the_previous_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = DataManager(PathManager(tmp_path, "r"))
+    weights = {"w": np.ones(3, np.float32)}
+    manager.save_checkpoint(_checkpoint(5), weights, {})
+
+    def crash(_: object) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("alphatriangle.data.data_manager.torch_state_to_bytes", crash)
+    with pytest.raises(KeyboardInterrupt):
+        manager.save_checkpoint(_checkpoint(6), {"w": np.zeros(3, np.float32)}, {})
+    monkeypatch.undo()
+    loaded = manager.load_initial_state()
+    assert loaded.checkpoint is not None
+    assert loaded.checkpoint.global_step == 5
+    assert loaded.weights is not None
+    assert loaded.weights["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_loading_never_unpickles(tmp_path: Path) -> None:
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    payload = pickle.dumps({"optimizer": Evil()}, protocol=2)
+    with pytest.raises(pickle.UnpicklingError):
+        torch_state_from_bytes(payload)
+    assert not (tmp_path / "pwned").exists()
+    np.save(tmp_path / "obj.npy", np.array([Evil()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="pickle"):
+        np.load(tmp_path / "obj.npy", allow_pickle=False)
+    step_dir = tmp_path / "step"
+    step_dir.mkdir()
+    with pytest.raises(FileNotFoundError, match=r"model\.safetensors"):
+        load_checkpoint_dir(step_dir)
+
+
+def test_buffer_round_trip_keeps_contents_in_order(tmp_path: Path) -> None:
+    buffer = _buffer(range(13))
+    buffer.update_priorities(np.arange(8), np.arange(8, dtype=np.float64))
+    manager = DataManager(PathManager(tmp_path, "r"))
+    path = manager.save_buffer(buffer.to_data())
+    restored = _buffer(range(0))
+    restored.load_data(buffer_from_file(path))
+    assert len(restored) == 8
+    assert restored.value.tolist() == list(range(5, 13))
+    original = {float(v): p for v, p in zip(buffer.value, buffer.priorities(), strict=True)}
+    for value, priority in zip(restored.value, restored.priorities(), strict=True):
+        assert priority == pytest.approx(original[float(value)])
+
+
+def test_stats_collector_keeps_bounded_history_and_state() -> None:
+    stats = StatsCollector(max_history=3)
+    for i in range(5):
+        stats.log("Loss/Total", float(i), {"global_step": i})
+    stats.log_batch({"RL/Score": [(10.0, {"global_step": 1}), (20.0, {"game_step_index": 4})]})
+    assert [v for v, _ in stats.get_metric_data("Loss/Total")] == [2.0, 3.0, 4.0]
+    assert set(stats.get_data()) == {"Loss/Total", "RL/Score"}
+    state = stats.get_state()
+    other = StatsCollector()
+    other.set_state(state)
+    assert other.get_data() == stats.get_data()
+    stats.clear()
+    assert stats.get_data() == {}
+
+
+def test_stats_are_forwarded_to_a_real_mlflow_store_and_tensorboard(tmp_path: Path) -> None:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("t", artifact_location=str(tmp_path / "art"))
+    run_id = client.create_run(experiment).info.run_id
+    stats = StatsCollector(mlflow_tracking_uri=uri, mlflow_run_id=run_id,
+                           tensorboard_dir=str(tmp_path / "tb"), flush_interval=0.1)  # fmt: skip
+    for step in range(3):
+        stats.log_batch(
+            {"Loss/Total": [(1.0 * step, {"global_step": step}), (3.0, {"global_step": step})]}
+        )
+    stats.close()
+    history = client.get_metric_history(run_id, "Loss/Total")
+    assert sorted((m.step, m.value) for m in history) == [(0, 1.5), (1, 2.0), (2, 2.5)]
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert [e.value for e in events.Scalars("Loss/Total")] == [1.5, 2.0, 2.5]
+    assert mlflow.__version__

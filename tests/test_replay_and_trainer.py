@@ -1,0 +1,107 @@
+"""ExperienceBuffer (uniform and prioritized) and Trainer."""
+
+import numpy as np
+import pytest
+
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.features import feature_spec
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl import Experiences, SelfPlayWorker
+from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, Trainer
+from alphatriangle.rl.core.sum_tree import leaf_base, sum_tree_find, sum_tree_set
+
+ENV = EnvConfig()
+SPEC = feature_spec(ENV)
+
+
+def _experiences(n: int, start: int = 0) -> Experiences:
+    """Examples whose value is their serial number, so positions can be traced."""
+    rng = np.random.default_rng(start)
+    policy = rng.random((n, ENV.ACTION_DIM)).astype(np.float32)
+    return Experiences(
+        board=rng.integers(0, 2, size=(n, *SPEC.board_shape), dtype=np.uint8),
+        other=rng.random((n, SPEC.other_dim)).astype(np.float32),
+        policy=policy / policy.sum(1, keepdims=True),
+        value=np.arange(start, start + n, dtype=np.float32),
+    )
+
+
+def _buffer(capacity: int, use_per: bool, min_size: int = 1) -> ExperienceBuffer:
+    settings = ReplaySettings(capacity=capacity, min_size_to_train=min_size, use_per=use_per,
+                              beta_anneal_steps=100)  # fmt: skip
+    return ExperienceBuffer(settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, seed=0)
+
+
+def test_ring_buffer_keeps_the_newest_examples() -> None:
+    buffer = _buffer(10, use_per=False, min_size=8)
+    buffer.add_batch(_experiences(6))
+    assert len(buffer) == 6 and not buffer.is_ready()
+    assert buffer.sample(7) is None
+    buffer.add_batch(_experiences(7, start=6))
+    assert len(buffer) == 10 and buffer.is_ready()
+    assert sorted(buffer.value.tolist()) == list(range(3, 13))
+    buffer.add_batch(_experiences(25, start=13))
+    assert sorted(buffer.value.tolist()) == list(range(28, 38))
+    batch = buffer.sample(5)
+    assert batch is not None
+    assert np.array_equal(batch.experiences.value, buffer.value[batch.indices])
+    assert (batch.weights == 1).all()
+
+
+def test_sum_tree_samples_in_proportion_to_priority() -> None:
+    base = leaf_base(5)
+    tree = np.zeros(2 * base)
+    sum_tree_set(tree, base, np.arange(5), np.array([1.0, 0.0, 3.0, 0.0, 6.0]))
+    assert tree[1] == pytest.approx(10.0)
+    masses = np.random.default_rng(0).random(20_000) * 10.0
+    out = np.empty(20_000, dtype=np.int64)
+    sum_tree_find(tree, base, 5, masses, out)
+    counts = np.bincount(out, minlength=5) / 20_000
+    np.testing.assert_allclose(counts, [0.1, 0.0, 0.3, 0.0, 0.6], atol=0.02)
+
+
+def test_prioritized_sampling_prefers_large_errors_and_corrects_with_weights() -> None:
+    buffer = _buffer(100, use_per=True)
+    buffer.add_batch(_experiences(100))
+    errors = np.full(100, 0.01)
+    errors[7] = 50.0
+    buffer.update_priorities(np.arange(100), errors)
+    batch = buffer.sample(64, step=0)
+    assert batch is not None
+    assert (batch.indices == 7).mean() > 0.5
+    assert batch.weights[batch.indices == 7].max() < batch.weights[batch.indices != 7].min()
+    assert batch.weights.max() == pytest.approx(1.0)
+    assert buffer.beta(0) == pytest.approx(0.4) and buffer.beta(100) == pytest.approx(1.0)
+    assert buffer.beta(50) == pytest.approx(0.7)
+    buffer.add_batch(_experiences(1, start=500))
+    assert buffer.priorities()[0] == pytest.approx(50.0**0.6, rel=1e-3)
+
+
+def test_trainer_fits_self_play_data() -> None:
+    model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
+    play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=8, N_STEP_RETURNS=3)
+    worker = SelfPlayWorker(0, ENV, MCTSConfig(num_simulations=4), model, play, seed=0)
+    data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
+    buffer = _buffer(len(data), use_per=True)
+    buffer.add_batch(data)
+    network = NeuralNetwork(model, ENV, device="cpu", seed=0)
+    config = TrainConfig(
+        LEARNING_RATE=3e-3, BATCH_SIZE=32, MIN_BUFFER_SIZE_TO_TRAIN=32, MAX_TRAINING_STEPS=200
+    )
+    trainer = Trainer(network, config)
+    history = []
+    for step in range(150):
+        batch = buffer.sample(min(32, len(buffer)), step)
+        assert batch is not None
+        metrics, errors = trainer.train_step(batch)
+        buffer.update_priorities(batch.indices, errors)
+        history.append(metrics)
+    first = history[0]
+    assert metrics["Loss/Total"] < 0.7 * first["Loss/Total"]
+    assert metrics["Loss/Value"] < first["Loss/Value"]
+    assert metrics["LearningRate"] < 3e-3
+    assert not network.model.training
+    state = trainer.get_state()
+    fresh = Trainer(network, TrainConfig(LEARNING_RATE=3e-3, MAX_TRAINING_STEPS=200))
+    fresh.load_state(state)
+    assert fresh.optimizer.param_groups[0]["lr"] == pytest.approx(metrics["LearningRate"], rel=0.05)
