@@ -3,6 +3,7 @@
 import logging
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,11 @@ import numpy.typing as npt
 from alphatriangle.data.path_manager import PathManager
 from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
 from alphatriangle.data.serializer import (
-    _fsync_dir,
     atomic_write_bytes,
     atomic_write_json,
     buffer_from_file,
     buffer_to_bytes,
+    fsync_dir,
     read_json,
     torch_state_from_bytes,
     torch_state_to_bytes,
@@ -48,7 +49,7 @@ class DataManager:
     def save_checkpoint(
         self,
         checkpoint: CheckpointData,
-        weights: dict[str, npt.NDArray[np.generic]],
+        weights: Mapping[str, npt.NDArray[np.generic]],
         trainer_state: dict[str, Any],
         is_best: bool = False,
     ) -> Path:
@@ -65,7 +66,7 @@ class DataManager:
         if final.exists():
             shutil.rmtree(final)
         partial.rename(final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         atomic_write_json(self.paths.pointer("latest"), {"step_dir": final.name})
         if is_best:
             atomic_write_json(self.paths.pointer("best"), {"step_dir": final.name})

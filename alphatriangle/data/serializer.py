@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from safetensors.numpy import save as save_safetensors
 from alphatriangle.data.schemas import BufferData
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -44,7 +45,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_write_json(path: Path, payload: Any) -> None:
@@ -55,7 +56,7 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def weights_to_bytes(weights: dict[str, npt.NDArray[np.generic]]) -> bytes:
+def weights_to_bytes(weights: Mapping[str, npt.NDArray[np.generic]]) -> bytes:
     return save_safetensors({k: np.array(v, order="C") for k, v in weights.items()})
 
 
