@@ -75,6 +75,47 @@ def play(
     raise typer.Exit(code)
 
 
+@app.command()
+def train(
+    preset: Annotated[
+        str, typer.Option(help="Settings preset: quick, laptop or large.")
+    ] = "laptop",
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML or YAML file of [section] tables.")
+    ] = None,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting: section.KEY=value (repeatable)."),
+    ] = None,
+    run_name: Annotated[
+        str | None, typer.Option(help="Name of the run (default: a timestamp).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Continue the latest (or named) run.")
+    ] = True,
+    workers: Annotated[int | None, typer.Option(min=1, help="Self-play workers.")] = None,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Training steps to reach.")] = None,
+    device: Annotated[str, typer.Option(help="Trainer device: auto, cpu or cuda.")] = "auto",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Join this Ray cluster instead of starting a local one.")
+    ] = None,
+    mlflow_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (default: a local sqlite store).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Train by self-play: a Rich live view on a terminal, log lines otherwise."""
+    from alphatriangle.training.cli_train import train_command
+
+    code = train_command(
+        preset=preset, config_file=config, overrides=set_values or [], run_name=run_name,
+        seed=seed, resume=resume, workers=workers, max_steps=max_steps, device=device,
+        ray_address=ray_address, mlflow_uri=mlflow_uri, log_level=log_level, console=console,
+    )  # fmt: skip
+    raise typer.Exit(code)
+
+
 @bench_app.command("engine")
 def bench_engine(
     seconds: Annotated[

@@ -3,6 +3,26 @@
 from alphatriangle.config.env_config import EnvConfig
 from alphatriangle.config.mcts_config import MCTSConfig
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
+from alphatriangle.config.persistence_config import PersistenceConfig
+from alphatriangle.config.run_config import (
+    DEFAULT_PRESET,
+    PRESETS,
+    ConfigError,
+    RunConfig,
+    load_run_config,
+)
 from alphatriangle.config.train_config import TrainConfig
 
-__all__ = ["MODEL_PRESETS", "EnvConfig", "MCTSConfig", "ModelConfig", "TrainConfig"]
+__all__ = [
+    "DEFAULT_PRESET",
+    "MODEL_PRESETS",
+    "PRESETS",
+    "ConfigError",
+    "EnvConfig",
+    "MCTSConfig",
+    "ModelConfig",
+    "PersistenceConfig",
+    "RunConfig",
+    "TrainConfig",
+    "load_run_config",
+]

@@ -90,6 +90,20 @@ class SelfPlayWorker:
     def get_weights(self) -> Weights:
         return self.network.get_weights()
 
+    def get_info(self) -> dict[str, Any]:
+        """Where this worker runs: process id and (under Ray) node id."""
+        import os
+
+        info: dict[str, Any] = {"pid": os.getpid(), "worker_id": self.actor_id, "node_id": None}
+        try:
+            import ray
+
+            if ray.is_initialized():
+                info["node_id"] = ray.get_runtime_context().get_node_id()
+        except ImportError:
+            pass
+        return info
+
     def run_episode(self) -> SelfPlayResult:
         """Play until a game finishes and return it (others keep going between calls)."""
         while not self.finished:

@@ -1,0 +1,167 @@
+"""A run's complete configuration: named presets, a TOML/YAML file, `--set key=value`."""
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from alphatriangle.config.env_config import EnvConfig
+from alphatriangle.config.mcts_config import MCTSConfig
+from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
+from alphatriangle.config.persistence_config import PersistenceConfig
+from alphatriangle.config.train_config import TrainConfig
+
+SECTIONS = ("env", "model", "mcts", "train", "persistence")
+
+
+class RunConfig(BaseModel):
+    """Every config of a run, validated together."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    env: EnvConfig = EnvConfig()
+    model: ModelConfig = ModelConfig()
+    mcts: MCTSConfig = MCTSConfig()
+    train: TrainConfig = TrainConfig()
+    persistence: PersistenceConfig = PersistenceConfig()
+
+    @property
+    def persistence_root(self) -> Path:
+        return Path(self.persistence.ROOT_DATA_DIR)
+
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        "model": {
+            "CONV_FILTERS": 8,
+            "NUM_RESIDUAL_BLOCKS": 1,
+            "BODY_OUTPUT_CHANNELS": 2,
+            "FC_DIMS_SHARED": (32,),
+            "VALUE_HEAD_DIMS": (16,),
+            "NUM_VALUE_ATOMS": 21,
+        },
+        "mcts": {"num_simulations": 4, "gumbel_max_considered_actions": 4},
+        "train": {
+            "MAX_TRAINING_STEPS": 40,
+            "NUM_SELF_PLAY_WORKERS": 1,
+            "SELF_PLAY_GAMES_PER_WORKER": 4,
+            "BATCH_SIZE": 16,
+            "BUFFER_CAPACITY": 2_000,
+            "MIN_BUFFER_SIZE_TO_TRAIN": 32,
+            "MAX_SAMPLES_PER_EXPERIENCE": 16.0,
+            "WORKER_UPDATE_FREQ_STEPS": 10,
+            "CHECKPOINT_SAVE_FREQ_STEPS": 10,
+        },
+        "persistence": {"BUFFER_SAVE_FREQ_STEPS": 20},
+    },
+    "laptop": {
+        "mcts": {"num_simulations": 24, "gumbel_max_considered_actions": 8},
+        "train": {
+            "MAX_TRAINING_STEPS": 20_000,
+            "NUM_SELF_PLAY_WORKERS": 2,
+            "SELF_PLAY_GAMES_PER_WORKER": 32,
+            "BATCH_SIZE": 128,
+            "BUFFER_CAPACITY": 50_000,
+            "MIN_BUFFER_SIZE_TO_TRAIN": 2_000,
+            "LEARNING_RATE": 1e-3,
+        },
+    },
+    "large": {
+        "model": MODEL_PRESETS["large"],
+        "mcts": {"num_simulations": 64},
+        "train": {
+            "MAX_TRAINING_STEPS": 200_000,
+            "NUM_SELF_PLAY_WORKERS": 16,
+            "SELF_PLAY_GAMES_PER_WORKER": 64,
+            "BATCH_SIZE": 1024,
+            "BUFFER_CAPACITY": 1_000_000,
+            "MIN_BUFFER_SIZE_TO_TRAIN": 50_000,
+            "LEARNING_RATE": 2e-3,
+            "COMPILE_MODEL": True,
+        },
+        "persistence": {"BUFFER_SAVE_FREQ_STEPS": 10_000},
+    },
+}
+DEFAULT_PRESET = "laptop"
+
+
+class ConfigError(ValueError):
+    """A config file, override or value is wrong; the message is one line for the user."""
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], origin: str) -> None:
+    for section, values in extra.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{origin}: unknown section {section!r}; use {', '.join(SECTIONS)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{origin}: section {section!r} must be a table of settings")
+        base.setdefault(section, {}).update(values)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A TOML (`.toml`) or YAML (`.yaml`, `.yml`) file of `[section]` tables."""
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            raise ConfigError(f"config file {path} must end in .toml, .yaml or .yml")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid: {first}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold tables such as [train]")
+    return data
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """`section.KEY=value` with a YAML scalar or list value."""
+    key, sep, raw = text.partition("=")
+    section, dot, name = key.strip().partition(".")
+    if not sep or not dot or not name:
+        raise ConfigError(
+            f"override {text!r} must look like section.KEY=value, e.g. train.BATCH_SIZE=64"
+        )
+    if section not in SECTIONS:
+        raise ConfigError(
+            f"override {text!r}: unknown section {section!r}; use {', '.join(SECTIONS)}"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return section, name.strip(), value
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg']}"
+
+
+def load_run_config(
+    preset: str = DEFAULT_PRESET,
+    config_file: Path | None = None,
+    overrides: list[str] | None = None,
+) -> RunConfig:
+    """The preset, then the file, then the overrides; raises `ConfigError` if invalid."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}: choose {', '.join(PRESETS)}")
+    merged: dict[str, dict[str, Any]] = {}
+    _merge(merged, json.loads(json.dumps(PRESETS[preset])), f"preset {preset}")
+    if config_file is not None:
+        _merge(merged, read_config_file(config_file), str(config_file))
+    for text in overrides or []:
+        section, name, value = parse_override(text)
+        merged.setdefault(section, {})[name] = value
+    try:
+        return RunConfig.model_validate(merged)
+    except ValidationError as error:
+        raise ConfigError(f"invalid configuration: {_describe(error)}") from None

@@ -1,0 +1,28 @@
+"""The headless training pipeline: setup, loop, workers, helpers, runner."""
+
+from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.logging_utils import (
+    Tee,
+    get_root_logger,
+    log_configs_to_mlflow,
+    setup_file_logging,
+)
+from alphatriangle.training.loop import TrainingLoop
+from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.runners import run_training
+from alphatriangle.training.setup import setup_training_components
+from alphatriangle.training.worker_manager import WorkerManager
+
+__all__ = [
+    "LoopHelpers",
+    "Tee",
+    "TrainingComponents",
+    "TrainingLoop",
+    "TrainingProgress",
+    "WorkerManager",
+    "get_root_logger",
+    "log_configs_to_mlflow",
+    "run_training",
+    "setup_file_logging",
+    "setup_training_components",
+]

@@ -1,0 +1,95 @@
+"""`alphatriangle train`: configuration from flags, signals, the live view, the run."""
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.live import Live
+
+from alphatriangle.config import ConfigError, load_run_config
+from alphatriangle.data import check_run_name
+from alphatriangle.nn import resolve_device
+from alphatriangle.training.live_view import LiveView, render_progress
+from alphatriangle.training.logging_utils import setup_console_logging
+from alphatriangle.training.loop_helpers import TrainingProgress
+from alphatriangle.training.runner import EXIT_STOPPED, run_training
+from alphatriangle.utils import UserError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _install_stop_handler(stop: threading.Event, console: Console) -> None:
+    """First Ctrl-C (or SIGTERM): stop after a final checkpoint. Second: quit at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            os._exit(EXIT_STOPPED)
+        stop.set()
+        console.print(
+            "[yellow]stopping: saving a final checkpoint (Ctrl-C again quits at once)[/yellow]"
+        )
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def train_command(
+    *,
+    preset: str,
+    config_file: Path | None,
+    overrides: list[str],
+    run_name: str | None,
+    seed: int | None,
+    resume: bool,
+    workers: int | None,
+    max_steps: int | None,
+    device: str,
+    ray_address: str | None,
+    mlflow_uri: str | None,
+    log_level: str,
+    console: Console,
+) -> int:
+    """Validate everything the user asked for, then run; user errors raise `UserError`."""
+    level = log_level.upper()
+    if level not in LOG_LEVELS:
+        raise UserError(f"unknown log level {log_level!r}: choose {', '.join(LOG_LEVELS)}")
+    extra = list(overrides)
+    if max_steps is not None:
+        extra.append(f"train.MAX_TRAINING_STEPS={max_steps}")
+    if seed is not None:
+        extra.append(f"train.RANDOM_SEED={seed}")
+    extra.append(f"train.DEVICE={device}")
+    try:
+        config = load_run_config(preset, config_file, extra)
+        resolve_device(config.train.DEVICE)
+        if run_name is not None:
+            check_run_name(run_name)
+    except (ConfigError, ValueError) as error:
+        raise UserError(str(error)) from None
+
+    interactive = console.is_terminal
+    setup_console_logging(getattr(logging, level), stream=sys.stderr if interactive else sys.stdout)
+    if interactive:
+        logging.getLogger().handlers[-1].setLevel(logging.WARNING)
+    stop = threading.Event()
+    _install_stop_handler(stop, console)
+    try:
+        if not interactive:
+            return run_training(
+                config, run_name=run_name, resume=resume, workers=workers, device=device,
+                ray_address=ray_address, mlflow_uri=mlflow_uri, stop_event=stop,
+            )  # fmt: skip
+        with Live(render_progress(TrainingProgress(run_name=run_name or "...")), console=console,
+                  refresh_per_second=4) as live:  # fmt: skip
+            return run_training(
+                config, run_name=run_name, resume=resume, workers=workers, device=device,
+                ray_address=ray_address, mlflow_uri=mlflow_uri, stop_event=stop,
+                progress_callback=LiveView(live).update,
+            )  # fmt: skip
+    except ConfigError as error:
+        raise UserError(str(error)) from None

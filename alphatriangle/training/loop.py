@@ -1,0 +1,208 @@
+"""`TrainingLoop`: keeps self-play busy, fills the buffer, trains, updates workers, saves."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from alphatriangle.data import CheckpointData, LoadedTrainingState
+from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.worker_manager import WorkerManager
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[TrainingProgress], None]
+
+
+class TrainingLoop:
+    """The asynchronous loop of one run; `run()` returns "completed" or "stopped"."""
+
+    def __init__(
+        self,
+        components: TrainingComponents,
+        stop_event: threading.Event | None = None,
+        progress_callback: ProgressCallback | None = None,
+    ) -> None:
+        self.components = components
+        self.stop_event = stop_event or threading.Event()
+        self.progress_callback = progress_callback
+        self.worker_manager = WorkerManager(components)
+        self.helpers = LoopHelpers(components)
+        self.global_step = 0
+        self.episodes_played = 0
+        self.total_simulations = 0
+        self.experiences_added = 0
+        self.best_eval_score: float | None = None
+        self.last_saved_step = -1
+        self.last_buffer_save_step = 0
+
+    def set_initial_state(self, loaded: LoadedTrainingState) -> None:
+        """Continue from a checkpoint: weights, optimizer, buffer, counters, RNG, stats."""
+        c = self.components
+        if loaded.weights is not None:
+            c.nn.set_weights(loaded.weights)
+        if loaded.trainer_state is not None:
+            c.trainer.load_state(loaded.trainer_state)
+            if "torch_rng" in loaded.trainer_state:
+                torch.set_rng_state(loaded.trainer_state["torch_rng"])
+        if loaded.buffer is not None:
+            c.buffer.load_data(loaded.buffer)
+        checkpoint = loaded.checkpoint
+        if checkpoint is not None:
+            self.global_step = checkpoint.global_step
+            self.episodes_played = checkpoint.episodes_played
+            self.total_simulations = checkpoint.total_simulations
+            self.experiences_added = checkpoint.experiences_added
+            self.best_eval_score = checkpoint.best_eval_score
+            self.last_saved_step = checkpoint.global_step
+            self.last_buffer_save_step = checkpoint.global_step
+            if checkpoint.buffer_rng_state:
+                c.buffer.rng.bit_generator.state = checkpoint.buffer_rng_state
+            if checkpoint.stats_collector_state:
+                c.stats_collector_actor.set_state.remote(checkpoint.stats_collector_state)
+            self.helpers.progress.episodes = self.episodes_played
+            logger.info(
+                "resumed at step %d with %d examples in the buffer", self.global_step, len(c.buffer)
+            )
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def _may_train(self) -> bool:
+        c = self.components
+        if not c.buffer.is_ready():
+            return False
+        drawn = self.global_step * c.config.train.BATCH_SIZE
+        return drawn <= c.config.train.MAX_SAMPLES_PER_EXPERIENCE * self.experiences_added
+
+    def _collect(self, timeout: float) -> None:
+        c = self.components
+        for worker_id, results in self.worker_manager.get_completed_tasks(timeout):
+            for result in results:
+                experiences = self.helpers.validate_experiences(result.experiences)
+                if experiences is not None:
+                    c.buffer.add_batch(experiences)
+                    self.experiences_added += len(experiences)
+                self.episodes_played += 1
+                self.total_simulations += result.total_simulations
+                self.helpers.log_episode(result, self.global_step)
+            if worker_id in self.worker_manager.workers:
+                self.worker_manager.submit_task(worker_id)
+
+    def _train_step(self) -> None:
+        c = self.components
+        batch = c.buffer.sample(c.config.train.BATCH_SIZE, self.global_step)
+        if batch is None:
+            return
+        metrics, errors = c.trainer.train_step(batch)
+        c.buffer.update_priorities(batch.indices, errors)
+        self.global_step += 1
+        metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step)
+        self.helpers.log_train_metrics(metrics, self.global_step)
+        train = c.config.train
+        if self.global_step % train.WORKER_UPDATE_FREQ_STEPS == 0:
+            self.worker_manager.update_worker_networks(c.nn.get_weights(), self.global_step)
+            self.helpers.log_weight_update(self.global_step)
+        if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
+            self.save_checkpoint()
+
+    def run(self) -> str:
+        c = self.components
+        self.worker_manager.initialize_workers(c.nn.get_weights(), self.global_step)
+        self.worker_manager.submit_all()
+        max_steps = c.config.train.MAX_TRAINING_STEPS
+        status = "stopped"
+        last_callback = 0.0
+        try:
+            while not self.stop_event.is_set():
+                if self.global_step >= max_steps:
+                    status = "completed"
+                    break
+                can_train = self._may_train()
+                self._collect(timeout=0.0 if can_train else 0.05)
+                if can_train:
+                    self._train_step()
+                now = time.monotonic()
+                if now - last_callback > 0.25:
+                    last_callback = now
+                    progress = self.helpers.update_progress(
+                        self.global_step, "training" if can_train else "self-play"
+                    )
+                    if self.progress_callback is not None:
+                        self.progress_callback(progress)
+        finally:
+            self.worker_manager.cleanup()
+        progress = self.helpers.update_progress(self.global_step, status)
+        if self.progress_callback is not None:
+            self.progress_callback(progress)
+        self.save_checkpoint(save_buffer=True)
+        return status
+
+    def checkpoint_data(self) -> CheckpointData:
+        c = self.components
+        stats_state: dict[str, Any] = {}
+        try:
+            import ray
+
+            stats_state = ray.get(c.stats_collector_actor.get_state.remote(), timeout=30)
+        except Exception:
+            logger.exception("could not read the stats collector's state for the checkpoint")
+        return CheckpointData(
+            run_name=c.run_name,
+            global_step=self.global_step,
+            episodes_played=self.episodes_played,
+            total_simulations=self.total_simulations,
+            experiences_added=self.experiences_added,
+            best_eval_score=self.best_eval_score,
+            mlflow_run_id=c.mlflow_run_id,
+            configs=c.config.model_dump(mode="json"),
+            stats_collector_state=stats_state,
+            buffer_rng_state=_json_state(c.buffer.rng.bit_generator.state),
+        )
+
+    def save_checkpoint(self, save_buffer: bool = False) -> None:
+        """Write a checkpoint (and the buffer when due or asked) and log them to MLflow."""
+        c = self.components
+        step_dir = c.paths.step_dir(self.global_step)
+        if self.global_step != self.last_saved_step or not step_dir.is_dir():
+            trainer_state = c.trainer.get_state()
+            trainer_state["torch_rng"] = torch.get_rng_state()
+            step_dir = c.data_manager.save_checkpoint(
+                self.checkpoint_data(), c.nn.get_weights(), trainer_state
+            )
+            self.last_saved_step = self.global_step
+            logger.info("saved checkpoint %s", step_dir)
+        persistence = c.config.persistence
+        due = self.global_step - self.last_buffer_save_step >= persistence.BUFFER_SAVE_FREQ_STEPS
+        if persistence.SAVE_BUFFER and (save_buffer or due):
+            c.data_manager.save_buffer(c.buffer.to_data())
+            self.last_buffer_save_step = self.global_step
+        if persistence.LOG_ARTIFACTS_TO_MLFLOW and c.mlflow_run_id is not None:
+            _log_artifacts(step_dir, f"checkpoints/{step_dir.name}")
+            if save_buffer and persistence.SAVE_BUFFER:
+                _log_artifacts(c.paths.buffers_dir, "buffers")
+
+
+def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A NumPy bit generator state with plain ints (JSON-safe)."""
+    plain: dict[str, Any] = {}
+    for key, value in state.items():
+        if isinstance(value, Mapping):
+            plain[key] = _json_state(value)
+        else:
+            plain[key] = int(value) if isinstance(value, np.integer) else value
+    return plain
+
+
+def _log_artifacts(path: Any, artifact_path: str) -> None:
+    try:
+        import mlflow
+
+        mlflow.log_artifacts(str(path), artifact_path=artifact_path)
+    except Exception:
+        logger.exception("logging %s to MLflow failed; the files are still on disk", path)

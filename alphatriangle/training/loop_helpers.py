@@ -1,0 +1,162 @@
+"""`LoopHelpers`: rates, experience validation, stats logging and the progress snapshot."""
+
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alphatriangle.rl import Experiences, SelfPlayResult
+from alphatriangle.training.components import TrainingComponents
+from alphatriangle.utils import StepInfo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingProgress:
+    """What the live view and the log lines show."""
+
+    run_name: str
+    global_step: int = 0
+    max_steps: int = 0
+    buffer_size: int = 0
+    buffer_capacity: int = 0
+    episodes: int = 0
+    positions: int = 0
+    positions_per_sec: float = 0.0
+    episodes_per_sec: float = 0.0
+    steps_per_sec: float = 0.0
+    losses: dict[str, float] = field(default_factory=dict)
+    recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    elapsed: float = 0.0
+    eta_seconds: float | None = None
+    workers: int = 0
+    status: str = "starting"
+
+    @property
+    def mean_recent_score(self) -> float:
+        return float(np.mean(self.recent_scores)) if self.recent_scores else 0.0
+
+
+class LoopHelpers:
+    """Counters and logging the loop delegates to."""
+
+    def __init__(self, components: TrainingComponents, rate_interval: float = 5.0) -> None:
+        self.components = components
+        self.stats = components.stats_collector_actor
+        self.rate_interval = rate_interval
+        self.start = time.monotonic()
+        self.last_rate_time = self.start
+        self.last_counts = (0, 0, 0)
+        train = components.config.train
+        self.progress = TrainingProgress(
+            run_name=components.run_name,
+            max_steps=train.MAX_TRAINING_STEPS,
+            buffer_capacity=train.BUFFER_CAPACITY,
+            workers=components.num_workers,
+        )
+
+    def step_info(self, global_step: int) -> StepInfo:
+        return {"global_step": global_step, "buffer_size": len(self.components.buffer)}
+
+    def validate_experiences(self, experiences: Experiences) -> Experiences | None:
+        """Drop rows with non-finite values or policies that are not distributions."""
+        spec_ok = (
+            experiences.board.shape[1:] == self.components.buffer.board.shape[1:]
+            and experiences.policy.shape[1:] == self.components.buffer.policy.shape[1:]
+        )
+        if not spec_ok or len(experiences) == 0:
+            logger.warning("discarding experiences with unexpected shapes")
+            return None
+        sums = experiences.policy.sum(axis=1)
+        good = (
+            np.isfinite(experiences.value)
+            & np.isfinite(experiences.other).all(axis=1)
+            & np.isfinite(experiences.policy).all(axis=1)
+            & (np.abs(sums - 1.0) < 1e-3)
+        )
+        if not good.all():
+            logger.warning("discarding %d invalid experiences", int((~good).sum()))
+        if not good.any():
+            return None
+        if good.all():
+            return experiences
+        return Experiences(
+            experiences.board[good], experiences.other[good], experiences.policy[good],
+            experiences.value[good],
+        )  # fmt: skip
+
+    def log_episode(self, result: SelfPlayResult, global_step: int) -> None:
+        info = self.step_info(global_step)
+        self.stats.log_batch.remote(
+            {
+                "RL/Episode_Score": [(result.final_score, info)],
+                "RL/Episode_Length": [(float(result.episode_steps), info)],
+                "RL/Lines_Cleared": [(float(result.lines_cleared), info)],
+                "MCTS/Avg_Root_Visits": [(result.avg_root_visits, info)],
+                "MCTS/Avg_Tree_Depth": [(result.avg_tree_depth, info)],
+                "RL/Weights_Step_Lag": [(float(global_step - result.trainer_step), info)],
+            }
+        )
+        self.progress.episodes += 1
+        self.progress.positions += result.episode_steps
+        self.progress.recent_scores.append(result.final_score)
+
+    def log_train_metrics(self, metrics: dict[str, float], global_step: int) -> None:
+        info = self.step_info(global_step)
+        self.stats.log_batch.remote({name: [(value, info)] for name, value in metrics.items()})
+        self.progress.losses = metrics
+
+    def log_weight_update(self, global_step: int) -> None:
+        """The `Events/Weight_Update` event, valued and stepped at `global_step`."""
+        self.stats.log.remote(
+            "Events/Weight_Update", float(global_step), self.step_info(global_step)
+        )
+
+    def update_progress(self, global_step: int, status: str) -> TrainingProgress:
+        """Refresh counters and, every `rate_interval` s, rates (logged as `Rate/*`)."""
+        now = time.monotonic()
+        p = self.progress
+        p.global_step = global_step
+        p.buffer_size = len(self.components.buffer)
+        p.elapsed = now - self.start
+        p.status = status
+        if now - self.last_rate_time >= self.rate_interval:
+            dt = now - self.last_rate_time
+            positions, episodes, steps = self.last_counts
+            p.positions_per_sec = (p.positions - positions) / dt
+            p.episodes_per_sec = (p.episodes - episodes) / dt
+            p.steps_per_sec = (global_step - steps) / dt
+            self.last_counts = (p.positions, p.episodes, global_step)
+            self.last_rate_time = now
+            remaining = p.max_steps - global_step
+            p.eta_seconds = remaining / p.steps_per_sec if p.steps_per_sec > 0 else None
+            info = self.step_info(global_step)
+            self.stats.log_batch.remote(
+                {
+                    "Rate/Positions_per_sec": [(p.positions_per_sec, info)],
+                    "Rate/Episodes_per_sec": [(p.episodes_per_sec, info)],
+                    "Rate/Steps_per_sec": [(p.steps_per_sec, info)],
+                    "Buffer/Size": [(float(p.buffer_size), info)],
+                }
+            )
+            logger.info(self.progress_line())
+        return p
+
+    def progress_line(self) -> str:
+        p = self.progress
+        loss = p.losses.get("Loss/Total", math.nan)
+        eta = f"{p.eta_seconds / 60:.1f} min" if p.eta_seconds is not None else "?"
+        return (
+            f"step {p.global_step}/{p.max_steps} | buffer {p.buffer_size}/{p.buffer_capacity} | "
+            f"episodes {p.episodes} | {p.positions_per_sec:.0f} pos/s | "
+            f"{p.steps_per_sec:.2f} steps/s | loss {loss:.3f} | "
+            f"recent score {p.mean_recent_score:.1f} | ETA {eta}"
+        )
+
+    def counters(self) -> dict[str, Any]:
+        return {"episodes": self.progress.episodes, "positions": self.progress.positions}

@@ -1,0 +1,127 @@
+"""`setup_training_components`: Ray, resources, worker count and the components of a run."""
+
+import logging
+import os
+from typing import Any
+
+from alphatriangle.config import RunConfig
+from alphatriangle.data import DataManager, PathManager
+from alphatriangle.features import feature_spec
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, Trainer
+from alphatriangle.stats import stats_collector_actor
+from alphatriangle.training.components import TrainingComponents
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_local_ray_environment() -> None:
+    """Before Ray is imported: keep a local Ray's servers on 127.0.0.1 and without auth."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
+def init_ray(ray_address: str | None) -> bool:
+    """Start a local Ray (or join the cluster at `ray_address`); True if started here."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    if ray_address:
+        ray.init(address=ray_address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+    return True
+
+
+def adjusted_worker_count(requested: int, cpus: int) -> int:
+    """Leave one CPU to the trainer; at least one worker."""
+    available = max(1, cpus - 1)
+    if requested > available:
+        logger.warning(
+            "reducing self-play workers from %d to %d to fit %d CPUs (one is kept for training)",
+            requested,
+            available,
+            cpus,
+        )
+        return available
+    return requested
+
+
+def setup_training_components(
+    config: RunConfig,
+    run_name: str,
+    *,
+    ray_address: str | None = None,
+    workers: int | None = None,
+    device: str | None = None,
+    tracking_uri: str,
+    mlflow_run_id: str | None = None,
+) -> tuple[TrainingComponents | None, bool]:
+    """Initialise Ray, detect CPUs/GPUs, size the worker pool and build every component.
+
+    Returns (components, whether Ray was started here); components is None on failure.
+    """
+    import ray
+
+    ray_started = init_ray(ray_address)
+    try:
+        resources: dict[str, Any] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        cpus = int(resources.get("CPU", 1))
+        gpus = int(resources.get("GPU", 0))
+        logger.info("Ray resources: %d CPUs, %d GPUs", cpus, gpus)
+        num_workers = adjusted_worker_count(workers or config.train.NUM_SELF_PLAY_WORKERS, cpus)
+        train = config.train
+        network = NeuralNetwork(
+            config.model,
+            config.env,
+            device=device or train.DEVICE,
+            seed=train.RANDOM_SEED,
+        )
+        spec = feature_spec(config.env)
+        buffer = ExperienceBuffer(
+            ReplaySettings(
+                capacity=train.BUFFER_CAPACITY,
+                min_size_to_train=train.MIN_BUFFER_SIZE_TO_TRAIN,
+                use_per=train.USE_PER,
+                alpha=train.PER_ALPHA,
+                beta_initial=train.PER_BETA_INITIAL,
+                beta_final=train.PER_BETA_FINAL,
+                beta_anneal_steps=train.per_beta_anneal_steps,
+                epsilon=train.PER_EPSILON,
+            ),
+            spec.board_shape,
+            spec.other_dim,
+            config.env.ACTION_DIM,
+            seed=train.RANDOM_SEED,
+        )
+        paths = PathManager(config.persistence_root, run_name)
+        stats = stats_collector_actor().remote(
+            mlflow_tracking_uri=tracking_uri,
+            mlflow_run_id=mlflow_run_id,
+            tensorboard_dir=str(paths.tensorboard_dir.resolve()),
+        )
+        components = TrainingComponents(
+            nn=network,
+            buffer=buffer,
+            trainer=Trainer(network, train),
+            data_manager=DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS),
+            stats_collector_actor=stats,
+            config=config,
+            run_name=run_name,
+            paths=paths,
+            num_workers=num_workers,
+            tracking_uri=tracking_uri,
+            mlflow_run_id=mlflow_run_id,
+        )
+        logger.info(
+            "network on %s; %d self-play workers x %d games; buffer %d",
+            network.device,
+            num_workers,
+            train.SELF_PLAY_GAMES_PER_WORKER,
+            train.BUFFER_CAPACITY,
+        )
+        return components, ray_started
+    except Exception:
+        logger.exception("setting up the training components failed")
+        return None, ray_started
