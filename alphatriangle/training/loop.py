@@ -114,6 +114,13 @@ class TrainingLoop:
     def run(self) -> str:
         c = self.components
         self.worker_manager.initialize_workers(c.nn.get_weights(), self.global_step)
+        for info in self.worker_manager.worker_info():
+            logger.info(
+                "self-play worker %d: pid %d on node %s",
+                info["worker_id"],
+                info["pid"],
+                info["node_id"],
+            )
         self.worker_manager.submit_all()
         max_steps = c.config.train.MAX_TRAINING_STEPS
         status = "stopped"

@@ -1,0 +1,213 @@
+"""The training pipeline end to end: real Ray, a real MLflow store and server, TensorBoard."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import ray
+
+from alphatriangle.config import RunConfig, load_run_config
+from alphatriangle.data import DataManager, PathManager
+from alphatriangle.data.serializer import buffer_from_file, read_json
+from alphatriangle.training import TrainingLoop, run_training, setup_training_components
+
+pytestmark = pytest.mark.usefixtures("ray_local")
+CLI = [sys.executable, "-m", "alphatriangle"]
+
+
+def _config(root: Path, *extra: str) -> RunConfig:
+    return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
+
+
+def _latest_step(root: Path, run: str) -> int:
+    pointer = PathManager(root, run).pointer("latest")
+    step_dir = pointer.parent / read_json(pointer)["step_dir"]
+    return int(read_json(step_dir / "state.json")["global_step"])
+
+
+def _wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = _config(tmp_path, "train.MAX_TRAINING_STEPS=20")
+    assert run_training(config, run_name="e2e") == 0
+    paths = PathManager(tmp_path, "e2e")
+    assert _latest_step(tmp_path, "e2e") == 20
+    assert paths.step_dir(10).is_dir()
+    assert paths.buffer_path.is_file()
+    assert json.loads(paths.config_path.read_text())["train"]["MAX_TRAINING_STEPS"] == 20
+
+    client = MlflowClient(tracking_uri=paths.default_tracking_uri())
+    run_id = read_json(paths.step_dir(20) / "state.json")["mlflow_run_id"]
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.BATCH_SIZE"] == "16"
+    assert "Loss/Total" in run.data.metrics
+    assert "RL/Episode_Score" in run.data.metrics
+    weight_updates = client.get_metric_history(run_id, "Events/Weight_Update")
+    assert sorted({int(m.step) for m in weight_updates}) == [10, 20]
+    assert all(m.value == m.step for m in weight_updates)
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"configs.json", "checkpoints", "buffers"} <= artifacts
+    checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
+    assert "checkpoints/step_000000020" in checkpoints
+
+    events = EventAccumulator(str(paths.tensorboard_dir))
+    events.Reload()
+    assert "Loss/Total" in events.Tags()["scalars"]
+
+    saved = buffer_from_file(paths.buffer_path)
+    resumed_config = _config(tmp_path, "train.MAX_TRAINING_STEPS=30")
+    components, started = setup_training_components(
+        resumed_config, "e2e", tracking_uri=paths.default_tracking_uri()
+    )
+    assert components is not None and not started
+    loop = TrainingLoop(components)
+    loop.set_initial_state(DataManager(paths).load_initial_state())
+    assert loop.global_step == 20
+    assert len(components.buffer) == saved.size
+    assert sorted(components.buffer.value[: saved.size]) == sorted(saved.value)
+    assert np.array_equal(np.sort(components.buffer.priorities()), np.sort(saved.priorities))
+    ray.kill(components.stats_collector_actor)
+
+    assert run_training(resumed_config, run_name="e2e") == 0
+    assert _latest_step(tmp_path, "e2e") == 30
+    assert read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"] == run_id
+
+
+def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> None:
+    config = _config(tmp_path, "train.MAX_TRAINING_STEPS=100000")
+    components, _ = setup_training_components(
+        config, "kill", tracking_uri=f"sqlite:///{tmp_path}/m.db"
+    )
+    assert components is not None
+    loop = TrainingLoop(components)
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(loop.run()))
+    thread.start()
+    try:
+        _wait_for(lambda: loop.global_step > 0, 120, "training to start")
+        pid = loop.worker_manager.worker_info()[0]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        _wait_for(lambda: loop.worker_manager.replacements >= 1, 120, "the worker to be replaced")
+        episodes = loop.episodes_played
+        _wait_for(lambda: loop.episodes_played > episodes + 2, 120, "games from the new worker")
+        assert loop.worker_manager.worker_info()[0]["pid"] != pid
+    finally:
+        loop.request_stop()
+        thread.join(timeout=120)
+    assert result == ["stopped"]
+    ray.kill(components.stats_collector_actor)
+
+
+def test_sigint_saves_a_final_checkpoint_and_exits_130(tmp_path: Path) -> None:
+    address = ray.get_runtime_context().gcs_address
+    proc = subprocess.Popen(
+        [*CLI, "train", "--preset", "quick", "--run-name", "sig", "--max-steps", "1000000",
+         "--set", f"persistence.ROOT_DATA_DIR={tmp_path}", "--ray-address", address],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    paths = PathManager(tmp_path, "sig")
+    try:
+        _wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
+        seen = _latest_step(tmp_path, "sig")
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, output[-2000:]
+    final = _latest_step(tmp_path, "sig")
+    assert final >= seen
+    assert "stopped at step" in output
+    assert paths.buffer_path.is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+         "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    try:
+
+        def healthy() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return True
+            except OSError:
+                return False
+
+        _wait_for(healthy, 120, "the MLflow server")
+        config = _config(tmp_path / "data", "train.MAX_TRAINING_STEPS=10")
+        assert run_training(config, run_name="remote", mlflow_uri=uri) == 0
+        client = MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name("AlphaTriangle")
+        assert experiment is not None
+        runs = client.search_runs([experiment.experiment_id])
+        assert [r.info.run_name for r in runs] == ["remote"]
+        assert "Loss/Total" in runs[0].data.metrics
+        assert runs[0].data.params["train.MAX_TRAINING_STEPS"] == "10"
+        assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} >= {
+            "configs.json",
+            "checkpoints",
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_a_two_node_cluster_runs_workers_on_both_nodes(tmp_path: Path) -> None:
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
+    )
+    cluster.add_node(num_cpus=2)
+    try:
+        proc = subprocess.run(
+            [*CLI, "train", "--preset", "quick", "--run-name", "cluster", "--max-steps", "5",
+             "--workers", "2", "--set", f"persistence.ROOT_DATA_DIR={tmp_path}",
+             "--ray-address", cluster.address],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        log = (PathManager(tmp_path, "cluster").logs_dir / "cluster.log").read_text()
+        nodes = {
+            line.rsplit(" on node ", 1)[1]
+            for line in log.splitlines()
+            if "self-play worker" in line and " on node " in line
+        }
+        assert len(nodes) == 2, log[-3000:]
+        assert {node.node_id for node in cluster.list_all_nodes()} == nodes  # type: ignore[no-untyped-call]
+    finally:
+        cluster.shutdown()  # type: ignore[no-untyped-call]
