@@ -23,12 +23,14 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# The main job. Until `alphatriangle train` lands it shows the strongest player that exists.
+# The main job: self-play training with the laptop preset (resumes the latest run).
 train: setup
-	$(BIN)/alphatriangle play --policy greedy --watch
+	$(BIN)/alphatriangle train --preset laptop
 
 bench: setup
 	$(BIN)/alphatriangle bench engine
+	$(BIN)/alphatriangle bench search
+	$(BIN)/alphatriangle bench train
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -154,6 +154,22 @@ def bench_search(
     run_search_benchmark(seconds, games, ModelConfig(), mcts, out, console)
 
 
+@bench_app.command("train")
+def bench_train(
+    seconds: Annotated[float, typer.Option(min=0.1, help="Seconds per measurement.")] = 10.0,
+    workers: Annotated[int, typer.Option(min=1, help="Self-play workers to scale to.")] = 2,
+    games: Annotated[int, typer.Option(min=1, help="Games per worker.")] = 32,
+    simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/train.json"
+    ),
+) -> None:
+    """Trainer samples/s against a raw training loop; self-play scaling over Ray workers."""
+    from alphatriangle.bench.train import run_train_benchmark
+
+    run_train_benchmark(seconds, workers, games, simulations, out, console)
+
+
 def _print_error(message: str) -> None:
     """One line on stderr, never wrapped."""
     sys.stderr.write(f"error: {message}\n")

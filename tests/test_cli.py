@@ -1,6 +1,7 @@
 """The command line, driven as a person would: in a pseudo-terminal, with scripted input."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,27 @@ def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:
     assert all(row["per second"] > 0 for row in report["results"])
     assert report["summary"]["search_to_forward_ratio"] > 0
     assert 0 < report["summary"]["search_time_in_network"] <= 1
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
+    import ray
+
+    out = tmp_path / "train.json"
+    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    proc = subprocess.run(
+        [*CLI, "bench", "train", "--seconds", "0.5", "--workers", "1", "--games", "2",
+         "--simulations", "2", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert [row["measurement"] for row in report["results"]] == [
+        "Trainer.train_step samples",
+        "raw forward+backward samples",
+        "self-play positions, 1 worker",
+        "self-play positions, 1 Ray workers",
+    ]
+    assert all(row["per second"] > 0 for row in report["results"])
+    assert report["summary"]["trainer_to_raw_ratio"] > 0
+    assert report["summary"]["self_play_scaling"] > 0

@@ -72,16 +72,10 @@ def self_play_rate(
 ) -> tuple[float, int]:
     """(positions/s, games finished) of one in-process self-play worker."""
     worker = SelfPlayWorker(0, env, config, model, train, seed=0)
-    worker._play_move()
-    positions = 0
-    games = 0
+    worker.play_for(0.0)
     start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        worker._play_move()
-        positions += train.SELF_PLAY_GAMES_PER_WORKER
-        games += len(worker.finished)
-        worker.finished.clear()
-    return positions / elapsed, games
+    positions = worker.play_for(seconds)
+    return positions / (time.perf_counter() - start), worker.episodes_done
 
 
 def run_search_benchmark(

@@ -22,11 +22,13 @@ def prepare_local_ray_environment() -> None:
 
 
 def init_ray(ray_address: str | None) -> bool:
-    """Start a local Ray (or join the cluster at `ray_address`); True if started here."""
+    """Start a local Ray, or join the cluster at `ray_address` (or `$RAY_ADDRESS`);
+    True if this call started Ray."""
     import ray
 
     if ray.is_initialized():
         return False
+    ray_address = ray_address or os.environ.get("RAY_ADDRESS")
     if ray_address:
         ray.init(address=ray_address, log_to_driver=False)
     else:

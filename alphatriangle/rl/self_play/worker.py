@@ -90,6 +90,19 @@ class SelfPlayWorker:
     def get_weights(self) -> Weights:
         return self.network.get_weights()
 
+    def play_for(self, seconds: float) -> int:
+        """Play moves for `seconds`; return the positions played (for throughput benchmarks)."""
+        import time
+
+        positions = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            self._play_move()
+            positions += len(self.trajectories)
+        self.finished.clear()
+        self.pending_metrics = {}
+        return positions
+
     def get_info(self) -> dict[str, Any]:
         """Where this worker runs: process id and (under Ray) node id."""
         import os
