@@ -116,6 +116,33 @@ def train(
     raise typer.Exit(code)
 
 
+@app.command("eval")
+def evaluate(
+    checkpoint: Annotated[
+        str, typer.Argument(help="Run name, run directory or checkpoint directory.")
+    ],
+    games: Annotated[int, typer.Option(min=1, help="Games in the suite.")] = 100,
+    seeds: Annotated[str, typer.Option(help="'default' or a file of seeds.")] = "default",
+    simulations: Annotated[
+        int | None, typer.Option(min=1, help="Search budget (default: the run's own).")
+    ] = None,
+    vs: Annotated[str | None, typer.Option(help="Another checkpoint to compare with.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the results here.")
+    ] = None,
+) -> None:
+    """Score an agent on a fixed suite of seeds against the random and greedy baselines."""
+    from alphatriangle.evaluation import CheckpointError
+    from alphatriangle.evaluation.report_table import run_eval
+
+    if seeds != "default" and not Path(seeds).is_file():
+        raise UserError(f"--seeds must be 'default' or an existing file; {seeds!r} is neither")
+    try:
+        run_eval(checkpoint, games, seeds, simulations, vs, json_path, console)
+    except (CheckpointError, ValueError) as error:
+        raise UserError(str(error)) from None
+
+
 @bench_app.command("engine")
 def bench_engine(
     seconds: Annotated[

@@ -89,15 +89,25 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["bench", "engine", "--seconds", "0"], "'--seconds'"),
         (["fly"], "No such command 'fly'"),
         (["bench", "search", "--root", "alphazero"], "unknown root selection 'alphazero'"),
+        (["train", "--preset", "huge"], "unknown preset 'huge'"),
+        (["train", "--set", "train.BATCH_SIZE=0"], "train.BATCH_SIZE"),
+        (["train", "--set", "mcts.num_simulations"], "must look like section.KEY=value"),
+        (["train", "--config", "missing.toml"], "config file missing.toml does not exist"),
+        (["train", "--run-name", "../escape"], "run name '../escape'"),
+        (["train", "--log-level", "LOUD"], "unknown log level 'LOUD'"),
+        (["train", "--max-steps", "0"], "'--max-steps'"),
     ],
 )
-def test_bad_input_gets_one_line_and_exit_code_2(args: list[str], message: str) -> None:
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+def test_bad_input_gets_one_line_and_exit_code_2(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / ".alphatriangle_data").exists()
 
 
 def test_version() -> None:
@@ -162,3 +172,26 @@ def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
     assert all(row["per second"] > 0 for row in report["results"])
     assert report["summary"]["trainer_to_raw_ratio"] > 0
     assert report["summary"]["self_play_scaling"] > 0
+
+
+def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -> None:
+    run_dir = tmp_path / ".alphatriangle_data" / "runs" / "kept" / "checkpoints"
+    step = run_dir / "step_000000005"
+    step.mkdir(parents=True)
+    (run_dir / "latest.json").write_text('{"step_dir": "step_000000005"}')
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[train\nBATCH_SIZE = 3")
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("optimizer:\n  lr: 1\n")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    cases = [
+        (["--run-name", "kept", "--no-resume"], "already has checkpoints"),
+        (["--config", str(bad_toml)], "is not valid"),
+        (["--config", str(unknown)], "unknown section 'optimizer'"),
+    ]
+    for args, message in cases:
+        proc = subprocess.run([*CLI, "train", *args], capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path)  # fmt: skip
+        assert proc.returncode == 2
+        assert message in proc.stderr and proc.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -39,3 +39,11 @@ def test_invalid_values_name_the_field_and_reason(
 def test_config_is_immutable() -> None:
     with pytest.raises(ValidationError):
         EnvConfig().ROWS = 5  # type: ignore[misc]
+
+
+def test_a_dumped_config_loads_back() -> None:
+    cfg = EnvConfig(NUM_SHAPE_SLOTS=2)
+    assert EnvConfig.model_validate(cfg.model_dump()) == cfg
+    assert EnvConfig.model_validate_json(cfg.model_dump_json()) == cfg
+    with pytest.raises(ValidationError, match="ACTION_DIM is computed"):
+        EnvConfig.model_validate({**cfg.model_dump(), "ACTION_DIM": 360})

@@ -71,7 +71,7 @@ def test_a_crash_mid_save_leaves_the_previous_checkpoint(
     def crash(_: object) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("alphatriangle.data.data_manager.torch_state_to_bytes", crash)
+    monkeypatch.setattr("alphatriangle.data.serializer.torch_state_to_bytes", crash)
     with pytest.raises(KeyboardInterrupt):
         manager.save_checkpoint(_checkpoint(6), {"w": np.zeros(3, np.float32)}, {})
     monkeypatch.undo()

@@ -1,5 +1,7 @@
 """Board geometry, slots and reward constants of the triangle puzzle (see GAME_RULES.md)."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 DEFAULT_PLAYABLE_RANGE: tuple[tuple[int, int], ...] = (
@@ -34,6 +36,23 @@ class EnvConfig(BaseModel):
     REWARD_PER_CLEARED_TRIANGLE: float = 0.5
     REWARD_PER_STEP_ALIVE: float = 0.005
     PENALTY_GAME_OVER: float = -10.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_dumped_action_dim(cls, data: Any) -> Any:
+        """A dump includes the computed ACTION_DIM; it must match the other fields."""
+        if isinstance(data, dict) and "ACTION_DIM" in data:
+            data = dict(data)
+            given = data.pop("ACTION_DIM")
+            slots = data.get("NUM_SHAPE_SLOTS", 3)
+            rows, cols = data.get("ROWS", 8), data.get("COLS", 15)
+            numbers = all(isinstance(v, int) for v in (slots, rows, cols))
+            if numbers and given != slots * rows * cols:
+                raise ValueError(
+                    f"ACTION_DIM is computed (NUM_SHAPE_SLOTS * ROWS * COLS = "
+                    f"{slots * rows * cols}); drop it or make it match, not {given}"
+                )
+        return data
 
     @model_validator(mode="after")
     def _check_geometry(self) -> "EnvConfig":

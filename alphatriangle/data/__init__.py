@@ -8,6 +8,7 @@ from alphatriangle.data.path_manager import (
     default_run_name,
 )
 from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
+from alphatriangle.data.serializer import Serializer
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -16,6 +17,7 @@ __all__ = [
     "DataManager",
     "LoadedTrainingState",
     "PathManager",
+    "Serializer",
     "check_run_name",
     "default_run_name",
     "load_checkpoint_dir",

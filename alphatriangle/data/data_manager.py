@@ -12,18 +12,7 @@ import numpy.typing as npt
 
 from alphatriangle.data.path_manager import PathManager
 from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
-from alphatriangle.data.serializer import (
-    atomic_write_bytes,
-    atomic_write_json,
-    buffer_from_file,
-    buffer_to_bytes,
-    fsync_dir,
-    read_json,
-    torch_state_from_bytes,
-    torch_state_to_bytes,
-    weights_from_bytes,
-    weights_to_bytes,
-)
+from alphatriangle.data.serializer import Serializer, fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +29,11 @@ class DataManager:
     def __init__(self, paths: PathManager, keep_checkpoints: int = 5) -> None:
         self.paths = paths
         self.keep_checkpoints = keep_checkpoints
+        self.serializer = Serializer()
 
     def save_configs(self, configs: dict[str, Any]) -> Path:
         self.paths.create()
-        atomic_write_json(self.paths.config_path, configs)
+        self.serializer.save_json(self.paths.config_path, configs)
         return self.paths.config_path
 
     def save_checkpoint(
@@ -60,18 +50,22 @@ class DataManager:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         checkpoint = checkpoint.model_copy(update={"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
-        atomic_write_bytes(partial / MODEL_FILE, weights_to_bytes(weights))
-        atomic_write_bytes(partial / TRAINER_FILE, torch_state_to_bytes(trainer_state))
-        atomic_write_json(partial / STATE_FILE, checkpoint.model_dump(mode="json"))
+        self.serializer.save_weights(partial / MODEL_FILE, weights)
+        self.serializer.save_torch_state(partial / TRAINER_FILE, trainer_state)
+        self.serializer.save_json(partial / STATE_FILE, checkpoint.model_dump(mode="json"))
         if final.exists():
             shutil.rmtree(final)
         partial.rename(final)
         fsync_dir(final.parent)
-        atomic_write_json(self.paths.pointer("latest"), {"step_dir": final.name})
+        self.serializer.save_json(self.paths.pointer("latest"), {"step_dir": final.name})
         if is_best:
-            atomic_write_json(self.paths.pointer("best"), {"step_dir": final.name})
+            self.mark_best(final)
         self._prune()
         return final
+
+    def mark_best(self, step_dir: Path) -> None:
+        """Point `best.json` at an existing step directory."""
+        self.serializer.save_json(self.paths.pointer("best"), {"step_dir": step_dir.name})
 
     def _prune(self) -> None:
         """Keep the newest step directories and whichever ones the pointers name."""
@@ -85,7 +79,7 @@ class DataManager:
         pointer = self.paths.pointer(name)
         if not pointer.is_file():
             return None
-        target: str = read_json(pointer)["step_dir"]
+        target: str = self.serializer.load_json(pointer)["step_dir"]
         return target
 
     def checkpoint_dir(self, name: str = "latest") -> Path | None:
@@ -93,7 +87,7 @@ class DataManager:
         return None if target is None else self.paths.checkpoints_dir / target
 
     def save_buffer(self, data: BufferData) -> Path:
-        atomic_write_bytes(self.paths.buffer_path, buffer_to_bytes(data))
+        self.serializer.save_buffer(self.paths.buffer_path, data)
         return self.paths.buffer_path
 
     def load_initial_state(self) -> LoadedTrainingState:
@@ -103,7 +97,7 @@ class DataManager:
             return LoadedTrainingState()
         state = load_checkpoint_dir(step_dir)
         if self.paths.buffer_path.is_file():
-            state.buffer = buffer_from_file(self.paths.buffer_path)
+            state.buffer = self.serializer.load_buffer(self.paths.buffer_path)
         return state
 
 
@@ -112,10 +106,11 @@ def load_checkpoint_dir(step_dir: Path) -> LoadedTrainingState:
     for name in (MODEL_FILE, TRAINER_FILE, STATE_FILE):
         if not (step_dir / name).is_file():
             raise FileNotFoundError(f"checkpoint {step_dir} has no {name}")
-    checkpoint = CheckpointData.model_validate(read_json(step_dir / STATE_FILE))
+    serializer = Serializer()
+    checkpoint = CheckpointData.model_validate(serializer.load_json(step_dir / STATE_FILE))
     return LoadedTrainingState(
         checkpoint=checkpoint,
-        weights=weights_from_bytes((step_dir / MODEL_FILE).read_bytes()),
-        trainer_state=torch_state_from_bytes((step_dir / TRAINER_FILE).read_bytes()),
+        weights=serializer.load_weights(step_dir / MODEL_FILE),
+        trainer_state=serializer.load_torch_state(step_dir / TRAINER_FILE),
         checkpoint_dir=str(step_dir),
     )

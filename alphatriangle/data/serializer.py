@@ -104,3 +104,31 @@ def buffer_from_file(path: Path) -> BufferData:
             priorities=npz["priorities"],
             max_priority=float(npz["max_priority"][0]),
         )
+
+
+class Serializer:
+    """Reads and writes each kind of run data in its safe format, atomically."""
+
+    def save_weights(self, path: Path, weights: Mapping[str, npt.NDArray[np.generic]]) -> None:
+        atomic_write_bytes(path, weights_to_bytes(weights))
+
+    def load_weights(self, path: Path) -> dict[str, npt.NDArray[np.generic]]:
+        return weights_from_bytes(path.read_bytes())
+
+    def save_torch_state(self, path: Path, state: dict[str, Any]) -> None:
+        atomic_write_bytes(path, torch_state_to_bytes(state))
+
+    def load_torch_state(self, path: Path) -> dict[str, Any]:
+        return torch_state_from_bytes(path.read_bytes())
+
+    def save_json(self, path: Path, payload: Any) -> None:
+        atomic_write_json(path, payload)
+
+    def load_json(self, path: Path) -> Any:
+        return read_json(path)
+
+    def save_buffer(self, path: Path, data: BufferData) -> None:
+        atomic_write_bytes(path, buffer_to_bytes(data))
+
+    def load_buffer(self, path: Path) -> BufferData:
+        return buffer_from_file(path)

@@ -1,0 +1,130 @@
+"""Evaluation suites with common random numbers, and `alphatriangle eval`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphatriangle.config import EnvConfig, RunConfig, load_run_config
+from alphatriangle.data import CheckpointData, DataManager, PathManager
+from alphatriangle.evaluation import (
+    CheckpointError,
+    SuiteResult,
+    default_seeds,
+    load_agent,
+    paired_difference,
+    play_baseline,
+    play_suite,
+    read_seeds,
+    resolve_checkpoint,
+)
+from alphatriangle.game import GameBatch
+from alphatriangle.nn import NeuralNetwork
+
+CLI = [sys.executable, "-m", "alphatriangle"]
+ENV = EnvConfig()
+
+
+def _save_agent(root: Path, run: str, config: RunConfig, step: int = 7) -> Path:
+    network = NeuralNetwork(config.model, config.env, device="cpu", seed=step)
+    checkpoint = CheckpointData(
+        run_name=run, global_step=step, configs=config.model_dump(mode="json")
+    )
+    return DataManager(PathManager(root, run)).save_checkpoint(
+        checkpoint, network.get_weights(), {}
+    )
+
+
+def _first_legal(batch: GameBatch) -> np.ndarray:
+    masks = batch.legal_mask()
+    return np.where(masks.any(axis=1), masks.argmax(axis=1), -1)
+
+
+def test_a_suite_plays_each_seed_as_if_alone() -> None:
+    seeds = default_seeds(6)
+    together = play_suite("first", seeds, _first_legal, ENV)
+    assert together.seeds == seeds
+    for i, seed in enumerate(seeds):
+        alone = play_suite("first", [seed], _first_legal, ENV)
+        assert alone.scores == [together.scores[i]]
+        assert alone.lengths == [together.lengths[i]]
+    summary = play_baseline("greedy", seeds, ENV).summary()
+    assert summary["p10"] <= summary["median"] <= summary["p90"] <= summary["max"]
+    assert summary["games"] == 6
+
+
+def test_paired_difference_and_its_interval() -> None:
+    a = SuiteResult("a", [1, 2, 3, 4], [10.0, 12.0, 14.0, 16.0], [1] * 4, [0] * 4)
+    b = SuiteResult("b", [1, 2, 3, 4], [9.0, 10.0, 11.0, 12.0], [1] * 4, [0] * 4)
+    d = paired_difference(a, b)
+    diff = np.array([1.0, 2.0, 3.0, 4.0])
+    half = 1.959964 * diff.std(ddof=1) / 2
+    assert d["mean_difference"] == pytest.approx(2.5)
+    assert d["ci_low"] == pytest.approx(2.5 - half, rel=1e-5)
+    assert d["ci_high"] == pytest.approx(2.5 + half, rel=1e-5)
+    with pytest.raises(ValueError, match="same seeds"):
+        paired_difference(a, SuiteResult("c", [9, 2, 3, 4], a.scores, a.lengths, a.lines))
+
+
+def test_seed_files_and_checkpoint_resolution(tmp_path: Path) -> None:
+    seeds_file = tmp_path / "seeds.txt"
+    seeds_file.write_text("5, 6\n7\n")
+    assert read_seeds(seeds_file) == [5, 6, 7]
+    seeds_file.write_text("5 six")
+    with pytest.raises(ValueError, match="whole numbers"):
+        read_seeds(seeds_file)
+    config = load_run_config("quick")
+    step_dir = _save_agent(tmp_path, "r1", config)
+    assert resolve_checkpoint("r1", tmp_path) == step_dir
+    assert resolve_checkpoint(str(tmp_path / "runs" / "r1"), tmp_path) == step_dir
+    assert resolve_checkpoint(str(step_dir), tmp_path) == step_dir
+    agent = load_agent(str(step_dir), tmp_path)
+    assert agent.global_step == 7 and agent.name == "r1@7"
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        resolve_checkpoint("r2", tmp_path)
+    (step_dir / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="damaged or unreadable"):
+        load_agent(str(step_dir), tmp_path)
+
+
+def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) -> None:
+    config = load_run_config("quick")
+    first = _save_agent(tmp_path, "r1", config, step=3)
+    second = _save_agent(tmp_path, "r2", config, step=5)
+    out = tmp_path / "eval.json"
+    proc = subprocess.run(
+        [*CLI, "eval", str(first), "--games", "6", "--simulations", "2", "--vs", str(second),
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    names = [r["name"] for r in report["results"]]
+    assert names == ["r1@3", "r2@5", "greedy", "random"]
+    assert all(r["seeds"] == default_seeds(6) for r in report["results"])
+    assert set(report["paired_differences"]) == {"r2@5", "greedy", "random"}
+    agent_scores = np.array(report["results"][0]["scores"])
+    greedy_scores = np.array(report["results"][2]["scores"])
+    assert report["paired_differences"]["greedy"]["mean_difference"] == pytest.approx(
+        float((agent_scores - greedy_scores).mean())
+    )
+    for name in ("greedy", "random", "mean", "median", "p10", "p90"):
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "missing-run"], "no checkpoint at 'missing-run'"),
+        (["eval", "x", "--seeds", "nofile.txt"], "--seeds must be 'default' or an existing file"),
+        (["eval", "x", "--games", "0"], "'--games'"),
+    ],
+)
+def test_eval_bad_input_gets_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and message in proc.stderr
+    assert "Traceback" not in proc.stderr
