@@ -195,3 +195,26 @@ def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -
         assert proc.returncode == 2
         assert message in proc.stderr and proc.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_first_ctrl_c_requests_a_stop_and_a_second_quits_at_once() -> None:
+    script = """
+import os, signal, threading, time
+from rich.console import Console
+from alphatriangle.training.cli_train import _install_stop_handler
+stop = threading.Event()
+_install_stop_handler(stop, Console())
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.5)
+print("stop requested" if stop.is_set() else "not requested", flush=True)
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(10)
+print("still running", flush=True)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 130
+    assert "stop requested" in proc.stdout
+    assert "saving a final checkpoint" in proc.stdout
+    assert "still running" not in proc.stdout

@@ -211,25 +211,3 @@ def test_a_two_node_cluster_runs_workers_on_both_nodes(tmp_path: Path) -> None:
         assert {node.node_id for node in cluster.list_all_nodes()} == nodes  # type: ignore[no-untyped-call]
     finally:
         cluster.shutdown()  # type: ignore[no-untyped-call]
-
-
-def test_a_second_sigint_quits_at_once(tmp_path: Path) -> None:
-    address = ray.get_runtime_context().gcs_address
-    proc = subprocess.Popen(
-        [*CLI, "train", "--preset", "quick", "--run-name", "twice", "--max-steps", "1000000",
-         "--set", f"persistence.ROOT_DATA_DIR={tmp_path}", "--ray-address", address],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    log = PathManager(tmp_path, "twice").logs_dir / "twice.log"
-    try:
-        _wait_for(lambda: log.is_file() and "started 1 self-play workers" in log.read_text(), 240,
-                  "the workers to start")  # fmt: skip
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, output[-2000:]
-    assert "stopped at step" not in output
