@@ -143,6 +143,30 @@ def evaluate(
         raise UserError(str(error)) from None
 
 
+@app.command()
+def watch(
+    checkpoint: Annotated[
+        str, typer.Argument(help="Run name, run directory or checkpoint directory.")
+    ],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("game.html"),
+    seed: Annotated[int, typer.Option(min=0, help="Game seed.")] = 0,
+    simulations: Annotated[
+        int | None, typer.Option(min=1, help="Search budget (default: the run's own).")
+    ] = None,
+) -> None:
+    """Play one game with an agent and write a self-contained HTML replay."""
+    from alphatriangle.evaluation import CheckpointError
+    from alphatriangle.evaluation.watch import watch_game
+
+    if out.exists() and out.is_dir():
+        raise UserError(f"--out {out} is a directory; give a file name such as game.html")
+    try:
+        record = watch_game(checkpoint, seed, simulations, out)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    console.print(f"wrote {out}: {len(record.moves)} moves, final score {record.final_score:g}")
+
+
 @bench_app.command("engine")
 def bench_engine(
     seconds: Annotated[

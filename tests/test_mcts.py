@@ -78,6 +78,9 @@ def test_more_simulations_find_the_best_arm(root: str) -> None:
         if sims == 200:
             assert (out.policy_targets[:, best] > prior[best]).all()
             assert (out.policy_targets[:, best] > out.policy_targets[:, bad]).all()
+            assert (out.root_q[:, best] > 4.0).all()
+            assert (out.root_q[:, bad] < 1.0).all()
+            assert np.isnan(out.root_q[out.root_visits == 0]).all()
     assert found == [0.0, 1.0]
 
 

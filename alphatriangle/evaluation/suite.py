@@ -99,14 +99,42 @@ def evaluation_mcts(config: MCTSConfig, simulations: int | None) -> MCTSConfig:
     return config.model_copy(update=update)
 
 
+Candidate = tuple[int, float, float]
+"""(action, share of the root visits, return estimate) of one move the search considered."""
+MovePlayed = tuple[int, list[Candidate]]
+
+
+def top_candidates(
+    visits: npt.NDArray[np.int32], q: npt.NDArray[np.float32], k: int = 5
+) -> list[Candidate]:
+    total = max(1, int(visits.sum()))
+    order = np.argsort(-visits, kind="stable")[:k]
+    return [(int(a), float(visits[a]) / total, float(q[a])) for a in order if visits[a] > 0]
+
+
 def play_agent(
-    name: str, network: NeuralNetwork, mcts: MCTSConfig, seeds: list[int], env: EnvConfig
+    name: str,
+    network: NeuralNetwork,
+    mcts: MCTSConfig,
+    seeds: list[int],
+    env: EnvConfig,
+    moves: list[list[MovePlayed]] | None = None,
 ) -> SuiteResult:
-    """The network with search, on every seed, as one batched search per move."""
+    """The network with search, on every seed, as one batched search per move.
+
+    With `moves` (a list), it receives per game each action played and the search's top
+    candidates for it, from which `record_game` rebuilds the game.
+    """
     search = BatchedMCTS(mcts, env, len(seeds), seed=11)
+    if moves is not None:
+        moves.extend([] for _ in seeds)
 
     def choose(batch: GameBatch) -> npt.NDArray[np.int64]:
         out = search.search(batch.occ, batch.shapes, network.evaluate_arrays, active=~batch.done)
+        if moves is not None:
+            for g in np.flatnonzero(~batch.done):
+                considered = top_candidates(out.root_visits[g], out.root_q[g])
+                moves[g].append((int(out.actions[g]), considered))
         return out.actions
 
     def keep_subtrees(batch: GameBatch, actions: npt.NDArray[np.int64]) -> None:

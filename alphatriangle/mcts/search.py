@@ -44,6 +44,8 @@ class SearchOutput:
     root_values: npt.NDArray[np.float32]
     root_visits: npt.NDArray[np.int32]
     """[games, ACTION_DIM] visits of each root action, reused ones included."""
+    root_q: npt.NDArray[np.float32]
+    """[games, ACTION_DIM] each root action's return estimate (NaN where unvisited)."""
     expansions: npt.NDArray[np.int32]
     """[games] leaves this search added to the tree."""
     max_depth: npt.NDArray[np.int32]
@@ -647,10 +649,22 @@ class BatchedMCTS:
             policy_targets=targets,
             root_values=root_values,
             root_visits=visits,
+            root_q=self._root_q(),
             expansions=expansions,
             max_depth=deepest,
             tree_nodes=tr.node_count.copy(),
         )
+
+    def _root_q(self) -> npt.NDArray[np.float32]:
+        tr = self.tree
+        child = tr.children_index[:, 0, :]
+        rows = np.arange(self.num_games)[:, None]
+        safe = np.maximum(child, 0)
+        visits = np.where(child >= 0, tr.node_visits[rows, safe], 0)
+        value = tr.node_value_sum[rows, safe] / np.maximum(visits, 1)
+        discount = np.where(tr.node_kind[rows, safe] == CHANCE, 1.0, self.config.discount)
+        q = tr.children_reward[:, 0, :] + discount * value
+        return np.where(visits > 0, q, np.nan).astype(np.float32)
 
     def _sample_with_temperature(self, counts: npt.NDArray[np.float64], temperature: float) -> int:
         if temperature <= 1e-3:
