@@ -128,3 +128,59 @@ def test_eval_bad_input_gets_one_line(tmp_path: Path, args: list[str], message: 
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def test_watch_writes_a_self_contained_replay_that_renders_in_chromium(tmp_path: Path) -> None:
+    import shutil
+
+    from matplotlib import image
+
+    step_dir = _save_agent(tmp_path, "w", load_run_config("quick"))
+    out = tmp_path / "game.html"
+    proc = subprocess.run(
+        [*CLI, "watch", str(step_dir), "--seed", "3", "--simulations", "4", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = out.read_text()
+    assert "src=" not in page and "href=" not in page and "<link" not in page
+    assert "wrote" in proc.stdout and "final score" in proc.stdout
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium)")
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+         "--dump-dom", out.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert 'id="status">ready:' in dom.stdout, dom.stdout[-1500:] + dom.stderr[-1500:]
+    assert 'id="status">error' not in dom.stdout
+    assert "<title>ERROR</title>" not in dom.stdout
+    assert dom.stdout.count("<polygon") >= 96
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1100,800",
+         f"--screenshot={shot}", out.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    pixels = image.imread(shot)
+    assert pixels.shape[0] >= 700 and pixels.shape[1] >= 1000
+    colours = np.unique((pixels[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 20
+    assert pixels[..., :3].std() > 0.05
+
+
+def test_watch_bad_input_gets_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run([*CLI, "watch", "nothing-here"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    assert "no checkpoint at 'nothing-here'" in proc.stderr
+    assert proc.stderr.count("\n") == 1

@@ -62,11 +62,17 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     assert run.data.params["train.BATCH_SIZE"] == "16"
     assert "Loss/Total" in run.data.metrics
     assert "RL/Episode_Score" in run.data.metrics
+    evaluations = client.get_metric_history(run_id, "Eval/Mean")
+    assert [int(m.step) for m in evaluations] == [20]
+    assert DataManager(paths).checkpoint_dir("best") == paths.step_dir(20)
+    best_score = read_json(paths.step_dir(20) / "state.json")["best_eval_score"]
+    assert best_score == pytest.approx(evaluations[0].value)
+    assert (paths.run_dir / "replays" / "step_000000020_best.html").is_file()
     weight_updates = client.get_metric_history(run_id, "Events/Weight_Update")
     assert sorted({int(m.step) for m in weight_updates}) == [10, 20]
     assert all(m.value == m.step for m in weight_updates)
     artifacts = {a.path for a in client.list_artifacts(run_id)}
-    assert {"configs.json", "checkpoints", "buffers"} <= artifacts
+    assert {"configs.json", "checkpoints", "buffers", "replays"} <= artifacts
     checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
     assert "checkpoints/step_000000020" in checkpoints
 

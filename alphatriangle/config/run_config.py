@@ -54,6 +54,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "MAX_SAMPLES_PER_EXPERIENCE": 16.0,
             "WORKER_UPDATE_FREQ_STEPS": 10,
             "CHECKPOINT_SAVE_FREQ_STEPS": 10,
+            "EVAL_FREQ_STEPS": 20,
+            "EVAL_GAMES": 4,
         },
         "persistence": {"BUFFER_SAVE_FREQ_STEPS": 20},
     },

@@ -60,6 +60,15 @@ class TrainConfig(BaseModel):
     USE_MIXED_PRECISION: bool = Field(default=True, description="Only takes effect on CUDA.")
 
     CHECKPOINT_SAVE_FREQ_STEPS: int = Field(default=500, ge=1)
+    EVAL_FREQ_STEPS: int = Field(
+        default=1_000,
+        ge=1,
+        description="Steps between evaluations (they pick the best checkpoint).",
+    )
+    EVAL_GAMES: int = Field(default=32, ge=1, description="Seeded games in the evaluation suite.")
+    EVAL_SIMULATIONS: int | None = Field(
+        default=None, ge=1, description="Search budget when evaluating; None: the run's own."
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> "TrainConfig":

@@ -39,7 +39,10 @@ class TrainingLoop:
         self.experiences_added = 0
         self.best_eval_score: float | None = None
         self.last_saved_step = -1
+        self.last_saved_best: float | None = None
         self.last_buffer_save_step = 0
+        self.evaluator: Any = None
+        self.eval_in_flight: Any = None
 
     def set_initial_state(self, loaded: LoadedTrainingState) -> None:
         """Continue from a checkpoint: weights, optimizer, buffer, counters, RNG, stats."""
@@ -60,6 +63,7 @@ class TrainingLoop:
             self.experiences_added = checkpoint.experiences_added
             self.best_eval_score = checkpoint.best_eval_score
             self.last_saved_step = checkpoint.global_step
+            self.last_saved_best = checkpoint.best_eval_score
             self.last_buffer_save_step = checkpoint.global_step
             if checkpoint.buffer_rng_state:
                 c.buffer.rng.bit_generator.state = checkpoint.buffer_rng_state
@@ -110,6 +114,52 @@ class TrainingLoop:
             self.helpers.log_weight_update(self.global_step)
         if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
+        if self.global_step % train.EVAL_FREQ_STEPS == 0 and self.eval_in_flight is None:
+            self.start_evaluation()
+
+    def start_evaluation(self) -> None:
+        """Checkpoint the current weights and evaluate them in the evaluator actor."""
+        from alphatriangle.evaluation.evaluator import evaluator_actor
+
+        if self.evaluator is None:
+            self.evaluator = evaluator_actor().remote(self.components.config)
+        self.save_checkpoint()
+        weights = self.components.nn.get_weights()
+        self.eval_in_flight = self.evaluator.evaluate.remote(weights, self.global_step)
+
+    def collect_evaluation(self, timeout: float = 0.0) -> None:
+        """Log a finished evaluation; if it is the best so far, mark its checkpoint best."""
+        import ray
+
+        if self.eval_in_flight is None:
+            return
+        ready, _ = ray.wait([self.eval_in_flight], timeout=timeout)
+        if not ready:
+            return
+        ref, self.eval_in_flight = self.eval_in_flight, None
+        try:
+            outcome = ray.get(ref)
+        except Exception:
+            logger.exception("evaluation failed; training goes on")
+            return
+        c = self.components
+        info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
+        c.stats_collector_actor.log_batch.remote(
+            {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
+        )
+        mean = outcome.summary["mean"]
+        logger.info("evaluation at step %d: mean score %.1f (best game %.0f)",
+                    outcome.global_step, mean, outcome.best_score)  # fmt: skip
+        replay = c.paths.run_dir / "replays" / f"step_{outcome.global_step:09d}_best.html"
+        replay.parent.mkdir(parents=True, exist_ok=True)
+        replay.write_text(outcome.best_replay_html, encoding="utf-8")
+        if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
+            _log_artifacts(replay.parent, "replays")
+        step_dir = c.paths.step_dir(outcome.global_step)
+        if (self.best_eval_score is None or mean > self.best_eval_score) and step_dir.is_dir():
+            self.best_eval_score = mean
+            c.data_manager.mark_best(step_dir)
+            logger.info("best checkpoint is now %s", step_dir.name)
 
     def run(self) -> str:
         c = self.components
@@ -132,6 +182,7 @@ class TrainingLoop:
                     break
                 can_train = self._may_train()
                 self._collect(timeout=0.0 if can_train else 0.05)
+                self.collect_evaluation()
                 if can_train:
                     self._train_step()
                 now = time.monotonic()
@@ -144,6 +195,13 @@ class TrainingLoop:
                         self.progress_callback(progress)
         finally:
             self.worker_manager.cleanup()
+        if self.eval_in_flight is not None:
+            self.collect_evaluation(timeout=600.0)
+        if self.evaluator is not None:
+            import ray
+
+            ray.kill(self.evaluator)
+            self.evaluator = None
         progress = self.helpers.update_progress(self.global_step, status)
         if self.progress_callback is not None:
             self.progress_callback(progress)
@@ -176,13 +234,17 @@ class TrainingLoop:
         """Write a checkpoint (and the buffer when due or asked) and log them to MLflow."""
         c = self.components
         step_dir = c.paths.step_dir(self.global_step)
-        if self.global_step != self.last_saved_step or not step_dir.is_dir():
+        changed = (
+            self.global_step != self.last_saved_step or self.best_eval_score != self.last_saved_best
+        )
+        if changed or not step_dir.is_dir():
             trainer_state = c.trainer.get_state()
             trainer_state["torch_rng"] = torch.get_rng_state()
             step_dir = c.data_manager.save_checkpoint(
                 self.checkpoint_data(), c.nn.get_weights(), trainer_state
             )
             self.last_saved_step = self.global_step
+            self.last_saved_best = self.best_eval_score
             logger.info("saved checkpoint %s", step_dir)
         persistence = c.config.persistence
         due = self.global_step - self.last_buffer_save_step >= persistence.BUFFER_SAVE_FREQ_STEPS
