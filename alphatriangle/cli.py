@@ -167,6 +167,24 @@ def watch(
     console.print(f"wrote {out}: {len(record.moves)} moves, final score {record.final_score:g}")
 
 
+@app.command()
+def report(
+    run: Annotated[str, typer.Argument(help="Run name or run directory.")],
+    out: Annotated[Path, typer.Option(help="The PNG file to write.")] = Path("report.png"),
+) -> None:
+    """Learning curves of a run (evaluation score, losses, self-play speed) as a PNG."""
+    from alphatriangle.evaluation import CheckpointError
+    from alphatriangle.evaluation.report import write_report
+
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out {out} must be a .png file")
+    try:
+        counts = write_report(run, out)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    console.print(f"wrote {out} ({sum(counts.values())} points over {len(counts)} metrics)")
+
+
 @bench_app.command("engine")
 def bench_engine(
     seconds: Annotated[

@@ -184,3 +184,44 @@ def test_watch_bad_input_gets_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "no checkpoint at 'nothing-here'" in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
+    from matplotlib import image
+    from torch.utils.tensorboard import SummaryWriter
+
+    from alphatriangle.evaluation.report import read_scalars
+
+    config = load_run_config("quick")
+    paths = PathManager(tmp_path, "curves")
+    paths.create()
+    paths.config_path.write_text(config.model_dump_json())
+    writer = SummaryWriter(str(paths.tensorboard_dir))
+    for step in range(0, 200, 10):
+        writer.add_scalar("Loss/Total", 3.0 - step / 100, step)
+        writer.add_scalar("RL/Episode_Score", 60 + step / 2, step)
+        writer.add_scalar("Rate/Positions_per_sec", 100.0, step)
+        writer.add_scalar("Buffer/Size", 10.0 * step, step)
+    for step in (50, 100, 150):
+        writer.add_scalar("Eval/Mean", 80.0 + step, step)
+    writer.close()
+    assert len(read_scalars(paths)["Eval/Mean"][0]) == 3
+
+    out = tmp_path / "report.png"
+    proc = subprocess.run([*CLI, "report", str(paths.run_dir), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "wrote" in proc.stdout
+    pixels = image.imread(out)
+    assert pixels.shape[0] > 500 and pixels.shape[1] > 800
+    assert pixels[..., :3].std() > 0.05
+
+    for args, message in (
+        (["report", "nope"], "no run at 'nope'"),
+        (["report", str(paths.run_dir), "--out", "x.jpg"], "must be a .png file"),
+    ):
+        bad = subprocess.run(
+            [*CLI, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert bad.returncode == 2
+        assert message in bad.stderr and bad.stderr.count("\n") == 1

@@ -1,0 +1,94 @@
+"""`alphatriangle report`: learning curves of a run as one PNG (matplotlib, no display)."""
+
+from pathlib import Path
+
+from alphatriangle.config import RunConfig
+from alphatriangle.data import DEFAULT_ROOT, PathManager
+from alphatriangle.evaluation.checkpoints import CheckpointError
+from alphatriangle.evaluation.suite import default_seeds, play_baseline
+
+Series = tuple[list[int], list[float]]
+
+PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("score", ("Eval/Mean", "RL/Episode_Score")),
+    ("loss", ("Loss/Total", "Loss/Policy", "Loss/Value")),
+    ("self-play positions / s", ("Rate/Positions_per_sec",)),
+    ("buffer size", ("Buffer/Size",)),
+)
+
+
+def run_paths(target: str, root: Path = DEFAULT_ROOT) -> PathManager:
+    path = Path(target)
+    if (path / "tensorboard").is_dir():
+        return PathManager(path.parent.parent, path.name)
+    paths = PathManager(root, target)
+    if not paths.tensorboard_dir.is_dir():
+        raise CheckpointError(
+            f"no run at {target!r}: give a run name (under {root / 'runs'}) or a run directory"
+        )
+    return paths
+
+
+def read_scalars(paths: PathManager) -> dict[str, Series]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(paths.tensorboard_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    series: dict[str, Series] = {}
+    for tag in events.Tags()["scalars"]:
+        points = events.Scalars(tag)
+        series[tag] = ([p.step for p in points], [p.value for p in points])
+    return series
+
+
+def smooth(values: list[float], window: int) -> list[float]:
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
+    """Plot the run's curves; the greedy baseline's mean on the evaluation seeds for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    paths = run_paths(target, root)
+    series = read_scalars(paths)
+    if not series:
+        raise CheckpointError(f"run {paths.run_name!r} has no logged metrics yet")
+    config = RunConfig.model_validate_json(paths.config_path.read_text())
+    greedy = play_baseline("greedy", default_seeds(config.train.EVAL_GAMES), config.env)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for ax, (title, tags) in zip(axes.flat, PANELS, strict=True):
+        for tag in tags:
+            if tag not in series:
+                continue
+            steps, values = series[tag]
+            if tag == "RL/Episode_Score":
+                ax.plot(steps, smooth(values, 50), label="self-play score (mean of 50)", alpha=0.7)
+            else:
+                sparse = tag.startswith("Eval") or len(values) < 30
+                ax.plot(steps, values, marker="o" if sparse else None, markersize=3, label=tag)
+        if title == "score":
+            greedy_mean = greedy.summary()["mean"]
+            ax.axhline(
+                greedy_mean, color="grey", linestyle="--", label=f"greedy ({greedy_mean:.0f})"
+            )
+            ax.axhline(3 * greedy_mean, color="grey", linestyle=":", label="3x greedy")
+        ax.set_title(title)
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.suptitle(f"AlphaTriangle run {paths.run_name}")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return {tag: len(points[0]) for tag, points in series.items()}
