@@ -217,3 +217,14 @@ def test_a_two_node_cluster_runs_workers_on_both_nodes(tmp_path: Path) -> None:
         assert {node.node_id for node in cluster.list_all_nodes()} == nodes  # type: ignore[no-untyped-call]
     finally:
         cluster.shutdown()  # type: ignore[no-untyped-call]
+
+
+def test_worker_count_and_trainer_threads_fit_the_cpus() -> None:
+    from alphatriangle.training.setup import adjusted_worker_count, trainer_threads
+
+    assert adjusted_worker_count(4, 2) == 1
+    assert adjusted_worker_count(3, 8) == 3
+    assert adjusted_worker_count(1, 1) == 1
+    assert trainer_threads(1, 2) == 1
+    assert trainer_threads(3, 8) == 5
+    assert trainer_threads(16, 8) == 1

@@ -4,6 +4,8 @@ import logging
 import os
 from typing import Any
 
+import torch
+
 from alphatriangle.config import RunConfig
 from alphatriangle.data import DataManager, PathManager
 from alphatriangle.features import feature_spec
@@ -50,6 +52,12 @@ def adjusted_worker_count(requested: int, cpus: int) -> int:
     return requested
 
 
+def trainer_threads(num_workers: int, local_cpus: int) -> int:
+    """CPU threads for a CPU trainer: the cores self-play workers on this machine leave free."""
+    local_workers = min(num_workers, max(0, local_cpus - 1))
+    return max(1, local_cpus - local_workers)
+
+
 def setup_training_components(
     config: RunConfig,
     run_name: str,
@@ -80,6 +88,10 @@ def setup_training_components(
             device=device or train.DEVICE,
             seed=train.RANDOM_SEED,
         )
+        if network.device.type == "cpu":
+            threads = trainer_threads(num_workers, os.cpu_count() or 1)
+            torch.set_num_threads(threads)
+            logger.info("trainer uses %d CPU thread(s)", threads)
         spec = feature_spec(config.env)
         buffer = ExperienceBuffer(
             ReplaySettings(
