@@ -1,4 +1,4 @@
-"""The `alphatriangle` command line: play, bench (and, as they land, train, eval, ...)."""
+"""The `alphatriangle` command line: train, eval, watch, report, play and bench."""
 
 import sys
 from pathlib import Path
