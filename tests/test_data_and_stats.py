@@ -151,3 +151,19 @@ def test_stats_are_forwarded_to_a_real_mlflow_store_and_tensorboard(tmp_path: Pa
     events.Reload()
     assert [e.value for e in events.Scalars("Loss/Total")] == [1.5, 2.0, 2.5]
     assert mlflow.__version__
+
+
+def test_tee_writes_to_every_stream_and_configs_flatten_for_mlflow() -> None:
+    import io
+
+    from alphatriangle.training import Tee
+    from alphatriangle.training.logging_utils import flatten_params
+
+    first, second = io.StringIO(), io.StringIO()
+    tee = Tee(first, second)
+    assert tee.write("hello\n") == 6
+    tee.flush()
+    assert first.getvalue() == second.getvalue() == "hello\n"
+    assert not tee.isatty()
+    flat = flatten_params({"train": {"BATCH_SIZE": 16, "DIMS": (8, 4)}, "env": {"ROWS": 8}})
+    assert flat == {"train.BATCH_SIZE": "16", "train.DIMS": "[8, 4]", "env.ROWS": "8"}
