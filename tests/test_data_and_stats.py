@@ -44,8 +44,8 @@ def test_checkpoints_round_trip_and_keep_pointers(tmp_path: Path) -> None:
     network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=0)
     weights = network.get_weights()
     state = {"optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]}, "rng": np.arange(3)}
-    manager.save_checkpoint(
-        _checkpoint(10), weights, {"optimizer": state["optimizer"]}, is_best=True
+    manager.mark_best(
+        manager.save_checkpoint(_checkpoint(10), weights, {"optimizer": state["optimizer"]})
     )
     for step in (20, 30, 40):
         manager.save_checkpoint(_checkpoint(step), weights, {"optimizer": state["optimizer"]})

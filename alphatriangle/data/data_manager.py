@@ -41,9 +41,8 @@ class DataManager:
         checkpoint: CheckpointData,
         weights: Mapping[str, npt.NDArray[np.generic]],
         trainer_state: dict[str, Any],
-        is_best: bool = False,
     ) -> Path:
-        """Write a complete step directory, then point `latest` (and `best`) at it."""
+        """Write a complete step directory, then point `latest` at it."""
         self.paths.create()
         final = self.paths.step_dir(checkpoint.global_step)
         partial = final.with_name(final.name + ".partial")
@@ -58,8 +57,6 @@ class DataManager:
         partial.rename(final)
         fsync_dir(final.parent)
         self.serializer.save_json(self.paths.pointer("latest"), {"step_dir": final.name})
-        if is_best:
-            self.mark_best(final)
         self._prune()
         return final
 

@@ -22,7 +22,6 @@ class CheckpointData(BaseModel):
     mlflow_run_id: str | None = None
     configs: dict[str, Any]
     stats_collector_state: dict[str, Any] = {}
-    numpy_rng_state: dict[str, Any] = {}
     buffer_rng_state: dict[str, Any] = {}
     saved_at: str = ""
 

@@ -38,12 +38,6 @@ def draw_below(states: np.ndarray, i: int, n: int) -> int:
     return int(np.int64(((next_u64(states, i) >> _S32) * np.uint64(n)) >> _S32))
 
 
-@njit(cache=True, inline="always")
-def draw_unit(states: np.ndarray, i: int) -> float:
-    """A uniform float in [0, 1) from stream `i`."""
-    return float(next_u64(states, i) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
 def seed_state(seed: int) -> np.uint64:
     """The stream state for an integer seed (any size; reduced to 64 bits, then mixed)."""
     z = (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _MASK64

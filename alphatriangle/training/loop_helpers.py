@@ -5,7 +5,6 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -157,6 +156,3 @@ class LoopHelpers:
             f"{p.steps_per_sec:.2f} steps/s | loss {loss:.3f} | "
             f"recent score {p.mean_recent_score:.1f} | ETA {eta}"
         )
-
-    def counters(self) -> dict[str, Any]:
-        return {"episodes": self.progress.episodes, "positions": self.progress.positions}

@@ -2,7 +2,6 @@
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from alphatriangle.config import ConfigError, RunConfig
@@ -140,7 +139,3 @@ def run_training(
             mlflow.end_run(status=mlflow_status)
         if ray_started:
             ray.shutdown()
-
-
-def tensorboard_command(config: RunConfig) -> str:
-    return f"tensorboard --logdir {Path(config.persistence.ROOT_DATA_DIR) / 'runs'}"

@@ -107,9 +107,6 @@ class WorkerManager:
 
         return list(ray.get([actor.get_info.remote() for actor in self.workers.values()]))
 
-    def get_num_active_workers(self) -> int:
-        return len(self.workers)
-
     def cleanup(self) -> None:
         import ray
 
