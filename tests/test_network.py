@@ -112,3 +112,26 @@ def test_compiled_model_matches_eager() -> None:
     got = compiled.evaluate_arrays(batch.occ, batch.shapes)
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-4, atol=1e-3)
+
+
+def test_inference_copy_matches_the_module_and_follows_training() -> None:
+    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=5)
+    batch = GameBatch.new(8, seeds=list(range(8)))
+    board, other = network.features.extract(batch.occ, batch.shapes)
+    inputs = (torch.from_numpy(board), torch.from_numpy(other))
+    optimizer = torch.optim.SGD(network.model.parameters(), lr=0.1)
+    for _ in range(2):
+        before = network.evaluate_arrays(batch.occ, batch.shapes)
+        network.model.train()
+        logits, value_logits = network.model(*inputs)
+        optimizer.zero_grad()
+        (logits.square().mean() + value_logits.mean()).backward()
+        optimizer.step()
+        network.model.eval()
+        with torch.no_grad():
+            expected_logits, expected_value_logits = network.model(*inputs)
+        after = network.evaluate_arrays(batch.occ, batch.shapes)
+        assert not np.allclose(before[0], after[0])
+        np.testing.assert_allclose(after[0], expected_logits.numpy(), rtol=1e-4, atol=1e-4)
+        expected_values = network.support.expected_value(expected_value_logits).numpy()
+        np.testing.assert_allclose(after[1], expected_values, rtol=1e-4, atol=1e-3)

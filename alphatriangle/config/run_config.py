@@ -13,6 +13,7 @@ from alphatriangle.config.mcts_config import MCTSConfig
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.train_config import TrainConfig
+from alphatriangle.utils.errors import one_line
 
 SECTIONS = ("env", "model", "mcts", "train", "persistence")
 
@@ -116,8 +117,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         else:
             raise ConfigError(f"config file {path} must end in .toml, .yaml or .yml")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
-        raise ConfigError(f"config file {path} is not valid: {first}") from None
+        raise ConfigError(f"config file {path} is not valid: {one_line(error)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold tables such as [train]")
     return data
@@ -142,12 +142,6 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     return section, name.strip(), value
 
 
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {first['msg']}"
-
-
 def load_run_config(
     preset: str = DEFAULT_PRESET,
     config_file: Path | None = None,
@@ -166,4 +160,4 @@ def load_run_config(
     try:
         return RunConfig.model_validate(merged)
     except ValidationError as error:
-        raise ConfigError(f"invalid configuration: {_describe(error)}") from None
+        raise ConfigError(f"invalid configuration: {one_line(error)}") from None

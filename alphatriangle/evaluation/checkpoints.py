@@ -7,6 +7,7 @@ from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, DataManager, PathManager, load_checkpoint_dir
 from alphatriangle.data.data_manager import STATE_FILE
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.utils import one_line
 
 
 class CheckpointError(ValueError):
@@ -51,8 +52,9 @@ def load_agent(target: str, root: Path = DEFAULT_ROOT, device: str = "cpu") -> A
     except CheckpointError:
         raise
     except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(f"checkpoint {step_dir} is damaged or unreadable: {reason}") from None
+        raise CheckpointError(
+            f"checkpoint {step_dir} is damaged or unreadable: {one_line(error)}"
+        ) from None
     return Agent(
         name=f"{loaded.checkpoint.run_name}@{loaded.checkpoint.global_step}",
         network=network,

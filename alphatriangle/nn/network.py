@@ -10,6 +10,7 @@ import torch
 from alphatriangle.config import EnvConfig, ModelConfig
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameState
+from alphatriangle.nn.inference import folded_for_inference, weights_version
 from alphatriangle.nn.model import AlphaTriangleNet
 from alphatriangle.nn.value_support import ValueSupport
 
@@ -52,15 +53,25 @@ class NeuralNetwork:
         self.model.eval()
         self.support = ValueSupport(model_config, self.device)
         self.features = FeatureExtractor(env_config)
-        self._forward = self.model
-        if compile_model:
-            self._forward = torch.compile(self.model)  # type: ignore[assignment]
+        self._compiled = torch.compile(self.model) if compile_model else None
+        self._folded: torch.nn.Module | None = None
+        self._folded_version: tuple[int, ...] = ()
         self._buffers: dict[int, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
 
     def _feature_buffers(self, n: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         if n not in self._buffers:
             self._buffers[n] = self.features.allocate(n)
         return self._buffers[n]
+
+    def _inference_forward(self) -> torch.nn.Module:
+        """The compiled model, or a folded copy rebuilt whenever the weights have changed."""
+        if self._compiled is not None:
+            return self._compiled  # type: ignore[return-value]
+        version = weights_version(self.model)
+        if self._folded is None or version != self._folded_version:
+            self._folded = folded_for_inference(self.model)
+            self._folded_version = version
+        return self._folded
 
     @torch.inference_mode()
     def evaluate_arrays(
@@ -71,8 +82,10 @@ class NeuralNetwork:
         Logits are raw: the search masks illegal actions itself.
         """
         board, other = self.features.extract(occ, shapes, self._feature_buffers(occ.shape[0]))
-        logits, value_logits = self._forward(
-            torch.from_numpy(board).to(self.device), torch.from_numpy(other).to(self.device)
+        board_tensor = torch.from_numpy(board).to(self.device)
+        logits, value_logits = self._inference_forward()(
+            board_tensor.contiguous(memory_format=torch.channels_last),
+            torch.from_numpy(other).to(self.device),
         )
         values = self.support.expected_value(value_logits)
         return (

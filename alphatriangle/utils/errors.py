@@ -1,5 +1,17 @@
 """Errors that mean the user asked for something wrong: shown as one line, never a traceback."""
 
+from pydantic import ValidationError
+
 
 class UserError(Exception):
     """Bad input from the user; the message says what is wrong and how to fix it."""
+
+
+def one_line(error: Exception) -> str:
+    """A one-line reason for `error`: a validation error's first field and message."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}"
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
