@@ -29,7 +29,8 @@ def folded_for_inference(model: nn.Module) -> nn.Module:
             _fold_sequential(module)
     for parameter in folded.parameters():
         parameter.requires_grad_(False)
-    return folded.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    channels_last: nn.Module = folded.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return channels_last
 
 
 def weights_version(model: nn.Module) -> tuple[int, ...]:
