@@ -1,5 +1,6 @@
 """Evaluation suites with common random numbers, and `alphatriangle eval`."""
 
+import io
 import json
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from alphatriangle.config import EnvConfig, RunConfig, load_run_config
 from alphatriangle.data import CheckpointData, DataManager, PathManager
@@ -21,6 +23,7 @@ from alphatriangle.evaluation import (
     read_seeds,
     resolve_checkpoint,
 )
+from alphatriangle.evaluation.report_table import run_eval
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
 
@@ -92,8 +95,9 @@ def test_seed_files_and_checkpoint_resolution(tmp_path: Path) -> None:
 
 def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) -> None:
     config = load_run_config("quick")
+    rewards = ["env.REWARD_PER_PLACED_TRIANGLE=1", "env.PENALTY_GAME_OVER=0"]
     first = _save_agent(tmp_path, "r1", config, step=3)
-    second = _save_agent(tmp_path, "r2", config, step=5)
+    second = _save_agent(tmp_path, "r2", load_run_config("quick", overrides=rewards), step=5)
     out = tmp_path / "eval.json"
     proc = subprocess.run(
         [*CLI, "eval", str(first), "--games", "6", "--simulations", "2", "--vs", str(second),
@@ -113,6 +117,16 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     )
     for name in ("greedy", "random", "mean", "median", "p10", "p90"):
         assert name in proc.stdout
+    alone = run_eval(str(second), 6, "default", 2, None, None, Console(file=io.StringIO()))
+    assert alone["results"][0]["scores"] == report["results"][1]["scores"]
+    other_board = load_run_config("quick", overrides=["env.NUM_SHAPE_SLOTS=2"])
+    third = _save_agent(tmp_path, "r3", other_board, step=1)
+    proc = subprocess.run(
+        [*CLI, "eval", str(first), "--games", "2", "--vs", str(third)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "another board or slot count" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
 
 
 @pytest.mark.parametrize(

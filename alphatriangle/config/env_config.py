@@ -76,6 +76,11 @@ class EnvConfig(BaseModel):
             raise ValueError("PLAYABLE_RANGE_PER_ROW leaves no playable cell")
         return self
 
+    def same_game(self, other: "EnvConfig") -> bool:
+        """Same board and slots: only the training rewards may differ."""
+        fields = ("ROWS", "COLS", "PLAYABLE_RANGE_PER_ROW", "NUM_SHAPE_SLOTS")
+        return all(getattr(self, name) == getattr(other, name) for name in fields)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def ACTION_DIM(self) -> int:

@@ -29,7 +29,7 @@ class Evaluator:
         self.config = config
         self.network = NeuralNetwork(config.model, config.env, device="cpu", num_threads=1)
         self.seeds = default_seeds(train.EVAL_GAMES)
-        self.mcts = evaluation_mcts(config.mcts, train.EVAL_SIMULATIONS)
+        self.mcts = evaluation_mcts(config)
 
     def evaluate(self, weights: Weights, global_step: int) -> EvalOutcome:
         self.network.set_weights(weights)

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from alphatriangle.evaluation.checkpoints import load_agent
+from alphatriangle.evaluation.checkpoints import CheckpointError, load_agent
 from alphatriangle.evaluation.suite import (
     SuiteResult,
     default_seeds,
@@ -53,15 +53,20 @@ def run_eval(
     )
     agent = load_agent(target)
     env = agent.config.env
-    mcts = evaluation_mcts(agent.config.mcts, simulations)
+    mcts = evaluation_mcts(agent.config, simulations)
     console.print(
         f"evaluating {agent.name} ({mcts.num_simulations} simulations) on {len(seeds)} games"
     )
     results = [play_agent(agent.name, agent.network, mcts, seeds, env)]
     if vs is not None:
         other = load_agent(vs)
-        other_mcts = evaluation_mcts(other.config.mcts, simulations)
-        results.append(play_agent(other.name, other.network, other_mcts, seeds, env))
+        if not other.config.env.same_game(env):
+            raise CheckpointError(
+                f"{vs} was trained on another board or slot count than {target}; "
+                "compare checkpoints of the same game"
+            )
+        other_mcts = evaluation_mcts(other.config, simulations)
+        results.append(play_agent(other.name, other.network, other_mcts, seeds, other.config.env))
     results += [play_baseline(name, seeds, env) for name in ("greedy", "random")]
     console.print(results_table(results, results[0]))
     payload = {

@@ -13,7 +13,7 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
-from alphatriangle.config import EnvConfig, MCTSConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, RunConfig
 from alphatriangle.game import GameBatch
 from alphatriangle.game.policies import BASELINES, policy_streams
 from alphatriangle.mcts import BatchedMCTS
@@ -90,13 +90,18 @@ def play_baseline(policy: str, seeds: list[int], env: EnvConfig) -> SuiteResult:
     return play_suite(policy, seeds, lambda batch: BASELINES[policy](batch, rng), env)
 
 
-def evaluation_mcts(config: MCTSConfig, simulations: int | None) -> MCTSConfig:
-    """The search used to evaluate: no root noise, the best action, the given budget."""
+def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSConfig:
+    """The search used to evaluate: no root noise, the best action, the given budget.
+
+    Without a budget it takes the run's `EVAL_SIMULATIONS`, else its self-play budget, so
+    `alphatriangle eval` measures what the run's evaluator measured.
+    """
     update: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0,
                                  "temperature_initial": 0.0, "temperature_final": 0.0}  # fmt: skip
-    if simulations is not None:
-        update["num_simulations"] = simulations
-    return config.model_copy(update=update)
+    budget = simulations if simulations is not None else config.train.EVAL_SIMULATIONS
+    if budget is not None:
+        update["num_simulations"] = budget
+    return config.mcts.model_copy(update=update)
 
 
 Candidate = tuple[int, float, float]

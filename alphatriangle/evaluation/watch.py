@@ -9,7 +9,7 @@ from alphatriangle.evaluation.suite import MovePlayed, evaluation_mcts, play_age
 
 def watch_game(target: str, seed: int, simulations: int | None, out: Path) -> GameRecord:
     agent = load_agent(target)
-    mcts = evaluation_mcts(agent.config.mcts, simulations)
+    mcts = evaluation_mcts(agent.config, simulations)
     moves: list[list[MovePlayed]] = []
     play_agent(agent.name, agent.network, mcts, [seed], agent.config.env, moves=moves)
     title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.num_simulations} simulations"
