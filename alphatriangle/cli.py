@@ -124,7 +124,7 @@ def evaluate(
     games: Annotated[int, typer.Option(min=1, help="Games in the suite.")] = 100,
     seeds: Annotated[str, typer.Option(help="'default' or a file of seeds.")] = "default",
     simulations: Annotated[
-        int | None, typer.Option(min=1, help="Search budget (default: the run's evaluation budget).")
+        int | None, typer.Option(min=1, help="Search budget (default: the run's EVAL_SIMULATIONS).")
     ] = None,
     vs: Annotated[str | None, typer.Option(help="Another checkpoint to compare with.")] = None,
     json_path: Annotated[
@@ -151,7 +151,7 @@ def watch(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("game.html"),
     seed: Annotated[int, typer.Option(min=0, help="Game seed.")] = 0,
     simulations: Annotated[
-        int | None, typer.Option(min=1, help="Search budget (default: the run's evaluation budget).")
+        int | None, typer.Option(min=1, help="Search budget (default: the run's EVAL_SIMULATIONS).")
     ] = None,
 ) -> None:
     """Play one game with an agent and write a self-contained HTML replay."""

@@ -16,6 +16,7 @@ from alphatriangle.evaluation import (
     CheckpointError,
     SuiteResult,
     default_seeds,
+    evaluation_mcts,
     load_agent,
     paired_difference,
     play_baseline,
@@ -239,3 +240,20 @@ def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
         )
         assert bad.returncode == 2
         assert message in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_evaluation_search_takes_the_runs_evaluation_settings() -> None:
+    config = load_run_config(
+        "quick",
+        overrides=["train.EVAL_SIMULATIONS=12", "train.EVAL_MAX_CONSIDERED_ACTIONS=2"],
+    )
+    search = evaluation_mcts(config)
+    assert (search.num_simulations, search.gumbel_max_considered_actions) == (12, 2)
+    assert search.gumbel_scale == 0.0 and search.dirichlet_epsilon == 0.0
+    assert evaluation_mcts(config, simulations=5).num_simulations == 5
+    plain = load_run_config("quick")
+    assert evaluation_mcts(plain).num_simulations == plain.mcts.num_simulations
+    assert (
+        evaluation_mcts(plain).gumbel_max_considered_actions
+        == plain.mcts.gumbel_max_considered_actions
+    )

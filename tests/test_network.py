@@ -11,6 +11,7 @@ from alphatriangle.game import GameBatch, GameState
 from alphatriangle.nn import (
     AlphaTriangleNet,
     NeuralNetwork,
+    SlotPolicyHead,
     ValueSupport,
     inverse_value_transform,
     resolve_device,
@@ -135,3 +136,26 @@ def test_inference_copy_matches_the_module_and_follows_training() -> None:
         np.testing.assert_allclose(after[0], expected_logits.numpy(), rtol=1e-4, atol=1e-4)
         expected_values = network.support.expected_value(expected_value_logits).numpy()
         np.testing.assert_allclose(after[1], expected_values, rtol=1e-4, atol=1e-3)
+
+
+def test_policy_head_scores_each_slot_by_its_shape_in_action_order() -> None:
+    spec = feature_spec(ENV)
+    head = SlotPolicyHead(ModelConfig(), 32, spec.num_slots, spec.num_shapes).eval()
+    features = torch.randn(2, 32, spec.rows, spec.cols)
+    other = torch.zeros(2, spec.other_dim)
+    shapes = [4, 9, 17]
+    for slot, shape in enumerate(shapes):
+        other[:, slot * spec.num_shapes + shape] = 1.0
+    swapped = other.clone()
+    swapped[:, : spec.num_shapes], swapped[:, 2 * spec.num_shapes : 3 * spec.num_shapes] = (
+        other[:, 2 * spec.num_shapes : 3 * spec.num_shapes],
+        other[:, : spec.num_shapes],
+    )
+    with torch.no_grad():
+        logits = head(features, other).reshape(2, spec.num_slots, spec.rows, spec.cols)
+        logits_swapped = head(features, swapped).reshape(2, spec.num_slots, spec.rows, spec.cols)
+    assert logits.shape[0] * logits[0].numel() == 2 * ENV.ACTION_DIM
+    torch.testing.assert_close(logits_swapped[:, 0], logits[:, 2])
+    torch.testing.assert_close(logits_swapped[:, 2], logits[:, 0])
+    torch.testing.assert_close(logits_swapped[:, 1], logits[:, 1])
+    assert not torch.allclose(logits[:, 0], logits[:, 1])

@@ -21,7 +21,9 @@ class ModelConfig(BaseModel):
         default=8, ge=1, description="1x1 conv width before the body is flattened."
     )
     FC_DIMS_SHARED: tuple[int, ...] = (128,)
-    POLICY_HEAD_DIMS: tuple[int, ...] = ()
+    POLICY_HEAD_CHANNELS: int = Field(
+        default=16, ge=1, description="Width of the per-slot convolutional policy head."
+    )
     VALUE_HEAD_DIMS: tuple[int, ...] = (64,)
     NUM_VALUE_ATOMS: int = Field(default=51, ge=2)
     VALUE_MIN: float = -20.0
@@ -43,7 +45,7 @@ class ModelConfig(BaseModel):
                 f"TRANSFORMER_DIM ({self.TRANSFORMER_DIM}) must be divisible by "
                 f"TRANSFORMER_HEADS ({self.TRANSFORMER_HEADS})"
             )
-        for name in ("FC_DIMS_SHARED", "POLICY_HEAD_DIMS", "VALUE_HEAD_DIMS"):
+        for name in ("FC_DIMS_SHARED", "VALUE_HEAD_DIMS"):
             if any(width < 1 for width in getattr(self, name)):
                 raise ValueError(f"{name} widths must be >= 1")
         return self

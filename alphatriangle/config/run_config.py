@@ -34,6 +34,18 @@ class RunConfig(BaseModel):
         return Path(self.persistence.ROOT_DATA_DIR)
 
 
+SCORE_REWARDS: dict[str, float] = {
+    "REWARD_PER_PLACED_TRIANGLE": 0.1,
+    "REWARD_PER_CLEARED_TRIANGLE": 0.2,
+    "REWARD_PER_STEP_ALIVE": 0.0,
+    "PENALTY_GAME_OVER": 0.0,
+}
+"""The game score over 10 as the reward: the agent maximises what evaluation measures.
+
+The original rewards value a line clear ~100x a placement and count a game's end as a fixed
+-10, which undervalues surviving longer (where the score comes from) several times over.
+"""
+
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "model": {
@@ -61,18 +73,23 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "persistence": {"BUFFER_SAVE_FREQ_STEPS": 20},
     },
     "laptop": {
+        "env": SCORE_REWARDS,
         "mcts": {"num_simulations": 24, "gumbel_max_considered_actions": 8},
         "train": {
-            "MAX_TRAINING_STEPS": 20_000,
+            "MAX_TRAINING_STEPS": 50_000,
             "NUM_SELF_PLAY_WORKERS": 2,
             "SELF_PLAY_GAMES_PER_WORKER": 32,
             "BATCH_SIZE": 128,
             "BUFFER_CAPACITY": 50_000,
             "MIN_BUFFER_SIZE_TO_TRAIN": 2_000,
             "LEARNING_RATE": 1e-3,
+            "EVAL_FREQ_STEPS": 2_000,
+            "EVAL_SIMULATIONS": 64,
+            "EVAL_MAX_CONSIDERED_ACTIONS": 4,
         },
     },
     "large": {
+        "env": SCORE_REWARDS,
         "model": MODEL_PRESETS["large"],
         "mcts": {"num_simulations": 64},
         "train": {

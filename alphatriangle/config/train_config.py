@@ -69,6 +69,12 @@ class TrainConfig(BaseModel):
     EVAL_SIMULATIONS: int | None = Field(
         default=None, ge=1, description="Search budget when evaluating; None: the run's own."
     )
+    EVAL_MAX_CONSIDERED_ACTIONS: int | None = Field(
+        default=None,
+        ge=1,
+        description="Gumbel root candidates when evaluating; None: the run's own. Fewer "
+        "candidates searched deeper play better once the policy is good.",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> "TrainConfig":

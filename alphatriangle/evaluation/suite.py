@@ -93,14 +93,17 @@ def play_baseline(policy: str, seeds: list[int], env: EnvConfig) -> SuiteResult:
 def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSConfig:
     """The search used to evaluate: no root noise, the best action, the given budget.
 
-    Without a budget it takes the run's `EVAL_SIMULATIONS`, else its self-play budget, so
-    `alphatriangle eval` measures what the run's evaluator measured.
+    Without a budget it takes the run's `EVAL_SIMULATIONS`, else its self-play budget, and
+    `EVAL_MAX_CONSIDERED_ACTIONS` likewise, so `alphatriangle eval` measures what the run's
+    evaluator measured.
     """
     update: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0,
                                  "temperature_initial": 0.0, "temperature_final": 0.0}  # fmt: skip
     budget = simulations if simulations is not None else config.train.EVAL_SIMULATIONS
     if budget is not None:
         update["num_simulations"] = budget
+    if config.train.EVAL_MAX_CONSIDERED_ACTIONS is not None:
+        update["gumbel_max_considered_actions"] = config.train.EVAL_MAX_CONSIDERED_ACTIONS
     return config.mcts.model_copy(update=update)
 
 

@@ -2,9 +2,10 @@
 
 Board planes ([batch, channels, ROWS, COLS]):
 occupied, empty playable cell, up-pointing playable cell, and per slot the anchors where
-its shape can be placed now. Other features ([batch, other_dim]): per slot a one-hot of
-its shape and its number of legal placements; per line the fraction filled; the board's
-fill ratio and the fraction of empty slots.
+its shape can be placed now. Other features ([batch, other_dim]): first per slot a one-hot
+of its shape (`num_slots * num_shapes`, zeros for an empty slot; the policy head reads it),
+then per slot its share of legal placements; per line the fraction filled; the board's fill
+ratio and the fraction of empty slots.
 """
 
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class FeatureSpec:
     cols: int
     other_dim: int
     num_slots: int
+    num_shapes: int
     num_lines: int
 
     @property
@@ -50,6 +52,7 @@ def feature_spec(config: EnvConfig) -> FeatureSpec:
         cols=config.COLS,
         other_dim=slots * (NUM_SHAPES + 1) + lines + 2,
         num_slots=slots,
+        num_shapes=NUM_SHAPES,
         num_lines=lines,
     )
 

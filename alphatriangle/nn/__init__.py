@@ -1,12 +1,13 @@
 """The policy/value network and its inference wrapper."""
 
-from alphatriangle.nn.model import AlphaTriangleNet
+from alphatriangle.nn.model import AlphaTriangleNet, SlotPolicyHead
 from alphatriangle.nn.network import NeuralNetwork, resolve_device
 from alphatriangle.nn.value_support import ValueSupport, inverse_value_transform, value_transform
 
 __all__ = [
     "AlphaTriangleNet",
     "NeuralNetwork",
+    "SlotPolicyHead",
     "ValueSupport",
     "inverse_value_transform",
     "resolve_device",

@@ -76,6 +76,34 @@ class CellTransformer(nn.Module):
         return encoded.transpose(1, 2).reshape(b, -1, rows, cols)
 
 
+class SlotPolicyHead(nn.Module):
+    """Logits for placing each slot's shape at each cell, one convolution shared by the slots.
+
+    The body's features are modulated per slot by its shape (FiLM from the shape's one-hot),
+    so a placement is scored where it lands; the output is laid out as the action encoding,
+    `slot * ROWS * COLS + r * COLS + c`.
+    """
+
+    def __init__(self, cfg: ModelConfig, channels: int, num_slots: int, num_shapes: int) -> None:
+        super().__init__()
+        width = cfg.POLICY_HEAD_CHANNELS
+        self.num_slots = num_slots
+        self.num_shapes = num_shapes
+        self.project = nn.Conv2d(channels, width, 1)
+        self.film = nn.Linear(num_shapes, 2 * width)
+        self.act = _ACTIVATIONS[cfg.ACTIVATION_FUNCTION]()
+        self.logits = nn.Conv2d(width, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        b, _, rows, cols = x.shape
+        shapes = other[:, : self.num_slots * self.num_shapes].reshape(-1, self.num_shapes)
+        scale, shift = self.film(shapes)[:, :, None, None].chunk(2, dim=1)
+        projected = self.project(x).repeat_interleave(self.num_slots, dim=0)
+        hidden = self.act(projected * (1.0 + scale) + shift)
+        logits: torch.Tensor = self.logits(hidden)
+        return logits.reshape(b, self.num_slots * rows * cols)
+
+
 class AlphaTriangleNet(nn.Module):
     """Policy logits over `ACTION_DIM` and value logits over `NUM_VALUE_ATOMS`."""
 
@@ -101,7 +129,7 @@ class AlphaTriangleNet(nn.Module):
         body_dim = cfg.BODY_OUTPUT_CHANNELS * spec.rows * spec.cols + spec.other_dim
         shared = [body_dim, *cfg.FC_DIMS_SHARED]
         self.shared = nn.Sequential(_mlp(cfg, shared), act())
-        self.policy_head = _mlp(cfg, [shared[-1], *cfg.POLICY_HEAD_DIMS, env_config.ACTION_DIM])
+        self.policy_head = SlotPolicyHead(cfg, channels, spec.num_slots, spec.num_shapes)
         self.value_head = _mlp(cfg, [shared[-1], *cfg.VALUE_HEAD_DIMS, cfg.NUM_VALUE_ATOMS])
 
     def forward(
@@ -111,4 +139,4 @@ class AlphaTriangleNet(nn.Module):
         if self.transformer is not None:
             x = self.transformer(x)
         hidden = self.shared(torch.cat([self.reduce(x), other], dim=1))
-        return self.policy_head(hidden), self.value_head(hidden)
+        return self.policy_head(x, other), self.value_head(hidden)
