@@ -186,6 +186,7 @@ def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -
     before = sorted(p.name for p in tmp_path.rglob("*"))
     cases = [
         (["--run-name", "kept", "--no-resume"], "already has checkpoints"),
+        (["--run-name", "kept"], "cannot resume run 'kept': its latest checkpoint is damaged"),
         (["--config", str(bad_toml)], "is not valid"),
         (["--config", str(unknown)], "unknown section 'optimizer'"),
     ]

@@ -90,7 +90,7 @@ def test_seed_files_and_checkpoint_resolution(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint"):
         resolve_checkpoint("r2", tmp_path)
     (step_dir / "model.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(CheckpointError, match="damaged or unreadable"):
+    with pytest.raises(CheckpointError, match="damaged or from an incompatible version"):
         load_agent(str(step_dir), tmp_path)
 
 

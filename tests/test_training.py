@@ -89,6 +89,15 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     loop = TrainingLoop(components)
     loop.set_initial_state(DataManager(paths).load_initial_state())
     assert loop.global_step == 20
+    state = read_json(paths.step_dir(20) / "state.json")
+    progress = loop.helpers.progress
+    assert (progress.global_step, progress.episodes, progress.positions) == (
+        20,
+        state["episodes_played"],
+        state["experiences_added"],
+    )
+    assert state["experiences_added"] > 0
+    assert loop.helpers.last_counts == (progress.positions, progress.episodes, 20)
     assert len(components.buffer) == saved.size
     assert sorted(components.buffer.value[: saved.size]) == sorted(saved.value)
     assert np.array_equal(np.sort(components.buffer.priorities()), np.sort(saved.priorities))

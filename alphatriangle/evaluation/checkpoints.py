@@ -53,7 +53,7 @@ def load_agent(target: str, root: Path = DEFAULT_ROOT, device: str = "cpu") -> A
         raise
     except Exception as error:
         raise CheckpointError(
-            f"checkpoint {step_dir} is damaged or unreadable: {one_line(error)}"
+            f"checkpoint {step_dir} is damaged or from an incompatible version: {one_line(error)}"
         ) from None
     return Agent(
         name=f"{loaded.checkpoint.run_name}@{loaded.checkpoint.global_step}",

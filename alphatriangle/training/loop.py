@@ -69,7 +69,9 @@ class TrainingLoop:
                 c.buffer.rng.bit_generator.state = checkpoint.buffer_rng_state
             if checkpoint.stats_collector_state:
                 c.stats_collector_actor.set_state.remote(checkpoint.stats_collector_state)
-            self.helpers.progress.episodes = self.episodes_played
+            self.helpers.resume_counters(
+                self.global_step, self.episodes_played, self.experiences_added
+            )
             logger.info(
                 "resumed at step %d with %d examples in the buffer", self.global_step, len(c.buffer)
             )

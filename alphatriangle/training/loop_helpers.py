@@ -59,6 +59,12 @@ class LoopHelpers:
             workers=components.num_workers,
         )
 
+    def resume_counters(self, global_step: int, episodes: int, positions: int) -> None:
+        """Start the counters (and so the rates) from a resumed checkpoint's, not from 0."""
+        p = self.progress
+        p.global_step, p.episodes, p.positions = global_step, episodes, positions
+        self.last_counts = (positions, episodes, global_step)
+
     def step_info(self, global_step: int) -> StepInfo:
         return {"global_step": global_step, "buffer_size": len(self.components.buffer)}
 

@@ -15,6 +15,7 @@ from alphatriangle.data import (
 from alphatriangle.training.logging_utils import log_configs_to_mlflow, setup_file_logging
 from alphatriangle.training.loop import ProgressCallback, TrainingLoop
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
+from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,17 @@ def resolve_run_name(config: RunConfig, run_name: str | None, resume: bool) -> t
     while PathManager(root, name).run_dir.exists():
         name = f"{name}_1"
     return name, False
+
+
+def _load_for_resume(data_manager: DataManager, name: str) -> LoadedTrainingState:
+    try:
+        return data_manager.load_initial_state()
+    except Exception as error:
+        raise ConfigError(
+            f"cannot resume run {name!r}: its latest checkpoint is damaged or from an "
+            f"incompatible version ({one_line(error)}); start a new run "
+            "(--no-resume --run-name NEW)"
+        ) from None
 
 
 def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
@@ -93,7 +105,7 @@ def run_training(
     name, resuming = resolve_run_name(config, run_name, resume)
     paths = PathManager(config.persistence_root, name)
     data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
-    loaded = data_manager.load_initial_state() if resuming else LoadedTrainingState()
+    loaded = _load_for_resume(data_manager, name) if resuming else LoadedTrainingState()
     _check_resumable(config, loaded)
 
     if ray_address is None:
