@@ -206,8 +206,11 @@ from alphatriangle.training.cli_train import _install_stop_handler
 stop = threading.Event()
 _install_stop_handler(stop, Console())
 os.kill(os.getpid(), signal.SIGINT)
-time.sleep(0.5)
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.2)
 print("stop requested" if stop.is_set() else "not requested", flush=True)
+print("a repeat at once is the same signal", flush=True)
+time.sleep(1.0)
 os.kill(os.getpid(), signal.SIGINT)
 time.sleep(10)
 print("still running", flush=True)
@@ -217,5 +220,6 @@ print("still running", flush=True)
     )
     assert proc.returncode == 130
     assert "stop requested" in proc.stdout
+    assert "a repeat at once is the same signal" in proc.stdout
     assert "saving a final checkpoint" in proc.stdout
     assert "still running" not in proc.stdout

@@ -5,6 +5,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -23,16 +24,27 @@ from alphatriangle.utils import UserError
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+REPEAT_GRACE_SECONDS = 1.0
+"""A second signal this soon after the first is the same one delivered twice (`timeout` and
+`kill -INT -PGID` signal the process and its group), not a second Ctrl-C."""
+
+
 def _install_stop_handler(stop: threading.Event, console: Console) -> None:
     """First Ctrl-C (or SIGTERM): stop after a final checkpoint. Second: quit at once."""
+    first_signal_at: list[float] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            os._exit(EXIT_STOPPED)
+        now = time.monotonic()
+        if first_signal_at:
+            if now - first_signal_at[0] >= REPEAT_GRACE_SECONDS:
+                os._exit(EXIT_STOPPED)
+            return
+        first_signal_at.append(now)
         stop.set()
         console.print(
             "[yellow]stopping: saving a final checkpoint (Ctrl-C again quits at once)[/yellow]"
         )
+        console.file.flush()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
