@@ -75,6 +75,8 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     assert {"configs.json", "checkpoints", "buffers", "replays"} <= artifacts
     checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
     assert "checkpoints/step_000000020" in checkpoints
+    replays = {a.path for a in client.list_artifacts(run_id, "replays")}
+    assert replays == {"replays/step_000000020_best.html"}
 
     events = EventAccumulator(str(paths.tensorboard_dir))
     events.Reload()

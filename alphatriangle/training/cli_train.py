@@ -31,15 +31,16 @@ REPEAT_GRACE_SECONDS = 1.0
 
 def _install_stop_handler(stop: threading.Event, console: Console) -> None:
     """First Ctrl-C (or SIGTERM): stop after a final checkpoint. Second: quit at once."""
-    first_signal_at: list[float] = []
+    first_signal_at: float | None = None
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal first_signal_at
         now = time.monotonic()
-        if first_signal_at:
-            if now - first_signal_at[0] >= REPEAT_GRACE_SECONDS:
+        if first_signal_at is not None:
+            if now - first_signal_at >= REPEAT_GRACE_SECONDS:
                 os._exit(EXIT_STOPPED)
             return
-        first_signal_at.append(now)
+        first_signal_at = now
         stop.set()
         console.print(
             "[yellow]stopping: saving a final checkpoint (Ctrl-C again quits at once)[/yellow]"

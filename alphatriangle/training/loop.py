@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -156,7 +157,7 @@ class TrainingLoop:
         replay.parent.mkdir(parents=True, exist_ok=True)
         replay.write_text(outcome.best_replay_html, encoding="utf-8")
         if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
-            _log_artifacts(replay.parent, "replays")
+            _log_artifacts(replay, "replays")
         step_dir = c.paths.step_dir(outcome.global_step)
         if (self.best_eval_score is None or mean > self.best_eval_score) and step_dir.is_dir():
             self.best_eval_score = mean
@@ -270,10 +271,14 @@ def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _log_artifacts(path: Any, artifact_path: str) -> None:
+def _log_artifacts(path: Path, artifact_path: str) -> None:
+    """Upload a file or a directory's files under `artifact_path` (failures only logged)."""
     try:
         import mlflow
 
-        mlflow.log_artifacts(str(path), artifact_path=artifact_path)
+        if path.is_file():
+            mlflow.log_artifact(str(path), artifact_path=artifact_path)
+        else:
+            mlflow.log_artifacts(str(path), artifact_path=artifact_path)
     except Exception:
         logger.exception("logging %s to MLflow failed; the files are still on disk", path)
