@@ -11,7 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from alphatriangle.data.path_manager import PathManager
-from alphatriangle.data.schemas import BufferData, CheckpointData, LoadedTrainingState
+from alphatriangle.data.schemas import (
+    CHECKPOINT_FORMAT_VERSION,
+    BufferData,
+    CheckpointData,
+    LoadedTrainingState,
+)
 from alphatriangle.data.serializer import Serializer, fsync_dir
 
 logger = logging.getLogger(__name__)
@@ -104,10 +109,28 @@ def load_checkpoint_dir(step_dir: Path) -> LoadedTrainingState:
         if not (step_dir / name).is_file():
             raise FileNotFoundError(f"checkpoint {step_dir} has no {name}")
     serializer = Serializer()
-    checkpoint = CheckpointData.model_validate(serializer.load_json(step_dir / STATE_FILE))
+    payload = serializer.load_json(step_dir / STATE_FILE)
+    if not isinstance(payload, dict):
+        raise ValueError(f"{step_dir / STATE_FILE} is not a checkpoint state (a JSON object)")
+    version = checkpoint_format_version(payload, step_dir)
+    checkpoint = CheckpointData.model_validate({**payload, "format_version": version})
     return LoadedTrainingState(
         checkpoint=checkpoint,
         weights=serializer.load_weights(step_dir / MODEL_FILE),
         trainer_state=serializer.load_torch_state(step_dir / TRAINER_FILE),
         checkpoint_dir=str(step_dir),
     )
+
+
+def checkpoint_format_version(payload: dict[str, Any], where: Path) -> int:
+    """The format a saved state declares (1 when it has none); raises `ValueError` for a newer
+    format than this code reads."""
+    version = payload.get("format_version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"{where} declares an invalid format version {version!r}")
+    if version > CHECKPOINT_FORMAT_VERSION:
+        raise ValueError(
+            f"{where} is checkpoint format {version}, newer than format "
+            f"{CHECKPOINT_FORMAT_VERSION} that this alphatriangle reads: upgrade alphatriangle"
+        )
+    return version

@@ -7,12 +7,20 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+CHECKPOINT_FORMAT_VERSION = 2
+"""The layout of checkpoints and shipped models this version reads and writes.
+
+1: no version recorded (the first sessions; its network may not fit this code's).
+2: the per-slot policy head and these fields; `format_version` is stored.
+"""
+
 
 class CheckpointData(BaseModel):
     """The JSON part of a checkpoint; weights and optimizer state sit beside it."""
 
     model_config = ConfigDict(extra="forbid")
 
+    format_version: int = CHECKPOINT_FORMAT_VERSION
     run_name: str
     global_step: int
     episodes_played: int = 0
