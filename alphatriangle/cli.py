@@ -52,27 +52,56 @@ def play(
         int | None, typer.Option(help="Game seed: the same seed gives the same refills.")
     ] = None,
     policy: Annotated[
-        str, typer.Option(help="Who plays: human, random or greedy.", case_sensitive=False)
+        str,
+        typer.Option(
+            help="Who plays: human, random, greedy, planner or agent (with --agent).",
+            case_sensitive=False,
+        ),
     ] = "human",
+    agent: Annotated[
+        str | None,
+        typer.Option(help="The agent for --policy agent: run, checkpoint or models/laptop."),
+    ] = None,
+    simulations: Annotated[
+        int | None, typer.Option(min=1, help="The agent's search budget (default: its own).")
+    ] = None,
     watch: Annotated[bool, typer.Option(help="Show every move of a policy's game.")] = False,
     delay: Annotated[float, typer.Option(min=0.0, help="Seconds between watched moves.")] = 0.4,
 ) -> None:
-    """Play a game in the terminal, or watch a baseline policy play one."""
+    """Play a game in the terminal, or watch a policy play one."""
     from alphatriangle.game import GameState
-    from alphatriangle.game.play import play_human, play_policy
+    from alphatriangle.game.play import Chooser, play_human, play_policy
     from alphatriangle.game.policies import BASELINES
 
     policy = policy.lower()
-    if policy != "human" and policy not in BASELINES:
-        raise UserError(f"unknown policy {policy!r}: choose human, {', '.join(BASELINES)}")
+    if policy not in ("human", "agent", *BASELINES):
+        raise UserError(f"unknown policy {policy!r}: choose human, {', '.join(BASELINES)} or agent")
     if watch and policy == "human":
-        raise UserError("--watch shows a policy's game: add --policy random or --policy greedy")
-    state = GameState(initial_seed=seed)
+        raise UserError("--watch shows a policy's game: add --policy planner (or another policy)")
+    if (policy == "agent") != (agent is not None):
+        raise UserError("--agent PATH goes with --policy agent, e.g. --agent models/laptop")
     if policy == "human":
-        code = play_human(state, console)
+        raise typer.Exit(play_human(GameState(initial_seed=seed), console))
+    if simulations is not None and agent is None:
+        raise UserError("--simulations sets an agent's search: add --policy agent --agent PATH")
+    from alphatriangle.evaluation import CheckpointError, load_agent
+    from alphatriangle.evaluation.suite import AgentChooser, baseline_chooser, evaluation_mcts
+
+    if agent is not None:
+        try:
+            loaded = load_agent(agent)
+        except CheckpointError as error:
+            raise UserError(str(error)) from None
+        env = loaded.config.env
+        mcts = evaluation_mcts(loaded.config, simulations)
+        chooser: Chooser = AgentChooser(loaded.network, mcts, env, 1)
+        state = GameState(env, initial_seed=seed)
+        name = loaded.name
     else:
-        code = play_policy(state, policy, console, watch, delay, seed)
-    raise typer.Exit(code)
+        chooser = baseline_chooser(policy, [seed])
+        state = GameState(initial_seed=seed)
+        name = policy
+    raise typer.Exit(play_policy(state, name, chooser, console, watch, delay))
 
 
 @app.command()
@@ -119,7 +148,10 @@ def train(
 @app.command("eval")
 def evaluate(
     checkpoint: Annotated[
-        str, typer.Argument(help="Run name, run directory or checkpoint directory.")
+        str,
+        typer.Argument(
+            help="Run name, run or checkpoint directory, or exported agent (models/laptop)."
+        ),
     ],
     games: Annotated[int, typer.Option(min=1, help="Games in the suite.")] = 100,
     seeds: Annotated[str, typer.Option(help="'default' or a file of seeds.")] = "default",
@@ -131,7 +163,7 @@ def evaluate(
         Path | None, typer.Option("--json", help="Write the results here.")
     ] = None,
 ) -> None:
-    """Score an agent on a fixed suite of seeds against the random and greedy baselines."""
+    """Score an agent on a fixed suite of seeds against the planner, greedy and random."""
     from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.report_table import run_eval
 
@@ -146,7 +178,11 @@ def evaluate(
 @app.command()
 def watch(
     checkpoint: Annotated[
-        str, typer.Argument(help="Run name, run directory or checkpoint directory.")
+        str,
+        typer.Argument(
+            help="Run name, run or checkpoint directory, exported agent (models/laptop), "
+            "or a baseline: planner, greedy or random."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("game.html"),
     seed: Annotated[int, typer.Option(min=0, help="Game seed.")] = 0,
@@ -154,7 +190,7 @@ def watch(
         int | None, typer.Option(min=1, help="Search budget (default: the run's EVAL_SIMULATIONS).")
     ] = None,
 ) -> None:
-    """Play one game with an agent and write a self-contained HTML replay."""
+    """Play one game with an agent or a baseline and write a self-contained HTML replay."""
     from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.watch import watch_game
 
@@ -183,6 +219,58 @@ def report(
     except CheckpointError as error:
         raise UserError(str(error)) from None
     console.print(f"wrote {out} ({sum(counts.values())} points over {len(counts)} metrics)")
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[
+        str, typer.Argument(help="Run name (its best checkpoint), run or checkpoint directory.")
+    ],
+    out: Annotated[Path, typer.Option(help="The agent directory to write.")],
+    eval_json: Annotated[
+        Path | None,
+        typer.Option(help="An `eval --json` file of this agent: its table goes in the card."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace an agent already exported to --out.")
+    ] = False,
+) -> None:
+    """Export an agent (weights, configs, model card) that eval, watch and play load."""
+    import json
+
+    from alphatriangle.evaluation import CheckpointError
+    from alphatriangle.evaluation.checkpoints import export_agent
+
+    evaluation = None
+    if eval_json is not None:
+        try:
+            evaluation = json.loads(eval_json.read_text())
+            evaluation["results"][0]["summary"]["mean"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+            raise UserError(
+                f"--eval-json {eval_json} is not the output of `alphatriangle eval --json`"
+            ) from error
+    try:
+        written = export_agent(checkpoint, out, evaluation, force)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    console.print(f"wrote {written}")
+
+
+@bench_app.command("planner")
+def bench_planner(
+    games: Annotated[int, typer.Option(min=1, help="Games played at once.")] = 100,
+    beam: Annotated[
+        int | None, typer.Option(min=1, help="Beam width (default: the planner's own).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/planner.json"
+    ),
+) -> None:
+    """Games/s and moves/s of the planner baseline, on one core."""
+    from alphatriangle.bench.planner import run_planner_benchmark
+
+    run_planner_benchmark(games, beam, out, console)
 
 
 @bench_app.command("engine")

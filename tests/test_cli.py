@@ -9,6 +9,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from alphatriangle.config import EnvConfig
+from alphatriangle.evaluation import play_baseline
 from alphatriangle.game import GameState
 
 CLI = [sys.executable, "-m", "alphatriangle"]
@@ -67,7 +69,7 @@ def test_a_person_plays_a_whole_game() -> None:
     assert child.exitstatus == 0
 
 
-@pytest.mark.parametrize("policy", ["random", "greedy"])
+@pytest.mark.parametrize("policy", ["random", "greedy", "planner"])
 def test_watching_a_baseline_play(policy: str) -> None:
     child = _spawn("play", "--policy", policy, "--watch", "--delay", "0", "--seed", "5")
     child.expect(f"{policy}: slot")
@@ -76,7 +78,8 @@ def test_watching_a_baseline_play(policy: str) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert score > 0 and moves > 0
+    same_game = play_baseline(policy, [5], EnvConfig())
+    assert (score, moves) == (same_game.scores[0], same_game.lengths[0])
 
 
 @pytest.mark.parametrize(
@@ -85,6 +88,12 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["play", "--seed", "abc"], "'--seed'"),
         (["play", "--policy", "alphago"], "unknown policy 'alphago'"),
         (["play", "--watch"], "--watch shows a policy's game"),
+        (["play", "--policy", "agent"], "--agent PATH goes with --policy agent"),
+        (["play", "--agent", "models/laptop"], "--agent PATH goes with --policy agent"),
+        (["play", "--policy", "greedy", "--simulations", "8"], "--simulations sets an agent"),
+        (["play", "--policy", "agent", "--agent", "nope"], "no checkpoint at 'nope'"),
+        (["export", "nope", "--out", "agent"], "no checkpoint at 'nope'"),
+        (["bench", "planner", "--games", "0"], "'--games'"),
         (["play", "--delay", "-1"], "'--delay'"),
         (["bench", "engine", "--seconds", "0"], "'--seconds'"),
         (["fly"], "No such command 'fly'"),
@@ -130,6 +139,21 @@ def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
     assert names == ["batched core (64 games)", "GameState object API", "pure-Python baseline"]
     assert all(row["moves"] > 0 and row["moves/s"] > 0 for row in report["results"])
     assert report["summary"]["batched_target"] == 200.0
+
+
+def test_bench_planner_prints_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "planner.json"
+    proc = subprocess.run(
+        [*CLI, "bench", "planner", "--games", "4", "--beam", "4", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert [row["beam"] for row in report["results"]] == [2, 4, 8]
+    assert all(row["games"] == 4 and row["moves/s"] > 0 for row in report["results"])
+    main = report["results"][1]
+    assert report["summary"]["games_per_second"] == pytest.approx(main["games/s"])
+    assert "moves_per_second" in proc.stdout
 
 
 def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:

@@ -11,7 +11,13 @@ import pytest
 from rich.console import Console
 
 from alphatriangle.config import EnvConfig, RunConfig, load_run_config
-from alphatriangle.data import CheckpointData, DataManager, PathManager
+from alphatriangle.data import (
+    CHECKPOINT_FORMAT_VERSION,
+    CheckpointData,
+    DataManager,
+    PathManager,
+    Serializer,
+)
 from alphatriangle.evaluation import (
     CheckpointError,
     SuiteResult,
@@ -24,7 +30,8 @@ from alphatriangle.evaluation import (
     read_seeds,
     resolve_checkpoint,
 )
-from alphatriangle.evaluation.report_table import run_eval
+from alphatriangle.evaluation.checkpoints import export_agent
+from alphatriangle.evaluation.report_table import BASELINE_ORDER, results_table, run_eval
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
 
@@ -51,10 +58,12 @@ def test_a_suite_plays_each_seed_as_if_alone() -> None:
     seeds = default_seeds(6)
     together = play_suite("first", seeds, _first_legal, ENV)
     assert together.seeds == seeds
+    random_together = play_baseline("random", seeds, ENV)
     for i, seed in enumerate(seeds):
         alone = play_suite("first", [seed], _first_legal, ENV)
         assert alone.scores == [together.scores[i]]
         assert alone.lengths == [together.lengths[i]]
+        assert play_baseline("random", [seed], ENV).scores == [random_together.scores[i]]
     summary = play_baseline("greedy", seeds, ENV).summary()
     assert summary["p10"] <= summary["median"] <= summary["p90"] <= summary["max"]
     assert summary["games"] == 6
@@ -90,7 +99,7 @@ def test_seed_files_and_checkpoint_resolution(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint"):
         resolve_checkpoint("r2", tmp_path)
     (step_dir / "model.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(CheckpointError, match="damaged or from an incompatible version"):
+    with pytest.raises(CheckpointError, match="is damaged"):
         load_agent(str(step_dir), tmp_path)
 
 
@@ -108,16 +117,19 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(out.read_text())
     names = [r["name"] for r in report["results"]]
-    assert names == ["r1@3", "r2@5", "greedy", "random"]
+    assert names == ["r1@3", "r2@5", "planner", "greedy", "random"]
     assert all(r["seeds"] == default_seeds(6) for r in report["results"])
-    assert set(report["paired_differences"]) == {"r2@5", "greedy", "random"}
+    assert set(report["paired_differences"]) == {"r2@5", "planner", "greedy", "random"}
+    planner = play_baseline("planner", default_seeds(6), config.env, config.planner)
+    assert report["results"][2]["scores"] == planner.scores
     agent_scores = np.array(report["results"][0]["scores"])
-    greedy_scores = np.array(report["results"][2]["scores"])
+    greedy_scores = np.array(report["results"][3]["scores"])
     assert report["paired_differences"]["greedy"]["mean_difference"] == pytest.approx(
         float((agent_scores - greedy_scores).mean())
     )
-    for name in ("greedy", "random", "mean", "median", "p10", "p90"):
+    for name in ("planner", "greedy", "random", "mean", "median", "p10", "p90"):
         assert name in proc.stdout
+    assert "agent = r1@3" in proc.stdout and "vs = r2@5" in proc.stdout
     alone = run_eval(str(second), 6, "default", 2, None, None, Console(file=io.StringIO()))
     assert alone["results"][0]["scores"] == report["results"][1]["scores"]
     other_board = load_run_config("quick", overrides=["env.NUM_SHAPE_SLOTS=2"])
@@ -128,6 +140,76 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     )  # fmt: skip
     assert proc.returncode == 2 and "another board or slot count" in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_eval_table_fits_80_columns() -> None:
+    seeds = default_seeds(8)
+    long_name = "run_20261125_233900_with_a_long_name@40000"
+    agent = play_baseline("greedy", seeds, ENV)
+    agent = SuiteResult(long_name, agent.seeds, agent.scores, agent.lengths, agent.lines)
+    results = [agent, *(play_baseline(name, seeds, ENV) for name in BASELINE_ORDER)]
+    text = io.StringIO()
+    Console(file=text, width=80).print(results_table(results, agent))
+    lines = text.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = {line.split()[0]: line for line in lines if line.strip()}
+    assert {"agent", "planner", "greedy", "random"} <= set(rows)
+    planner_diff = paired_difference(agent, results[1])
+    half = (planner_diff["ci_high"] - planner_diff["ci_low"]) / 2
+    assert rows["planner"].rstrip().endswith(f"{planner_diff['mean_difference']:+.1f} ± {half:.1f}")
+    assert any(f"agent = {long_name}" in line for line in lines)
+
+
+def test_exported_agent_loads_and_keeps_what_was_there(tmp_path: Path) -> None:
+    config = load_run_config("quick")
+    step_dir = _save_agent(tmp_path, "ex", config, step=9)
+    evaluation = run_eval(str(step_dir), 3, "default", 2, None, None, Console(file=io.StringIO()))
+    out = tmp_path / "models" / "mine"
+    export_agent(str(step_dir), out, evaluation, root=tmp_path)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "agent.json", "model.safetensors"]
+    card = (out / "README.md").read_text()
+    assert "# ex@9" in card and "| planner |" in card and "| ex@9 |" in card
+    exported = load_agent(str(out), tmp_path)
+    original = load_agent(str(step_dir), tmp_path)
+    assert exported.name == "ex@9" and exported.config == original.config
+    for key, value in original.network.get_weights().items():
+        assert np.array_equal(exported.network.get_weights()[key], value)
+    again = run_eval(str(out), 3, "default", 2, None, None, Console(file=io.StringIO()))
+    assert again["results"][0]["scores"] == evaluation["results"][0]["scores"]
+
+    before = (out / "model.safetensors").read_bytes()
+    with pytest.raises(CheckpointError, match="not empty"):
+        export_agent(str(step_dir), out, None, root=tmp_path)
+    keep = tmp_path / "notes"
+    keep.mkdir()
+    (keep / "mine.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match="not empty"):
+        export_agent(str(step_dir), keep, None, force=True, root=tmp_path)
+    assert (keep / "mine.txt").read_text() == "mine"
+    assert (out / "model.safetensors").read_bytes() == before
+    export_agent(str(step_dir), out, None, force=True, root=tmp_path)
+    assert "| planner |" not in (out / "README.md").read_text()
+    assert [p.name for p in out.parent.iterdir()] == ["mine"]
+
+
+def test_checkpoint_formats_newer_and_older(tmp_path: Path) -> None:
+    config = load_run_config("quick")
+    step_dir = _save_agent(tmp_path, "fmt", config)
+    state_file = step_dir / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["format_version"] == CHECKPOINT_FORMAT_VERSION
+    newer = {**state, "format_version": CHECKPOINT_FORMAT_VERSION + 1}
+    state_file.write_text(json.dumps(newer))
+    with pytest.raises(CheckpointError, match=f"format {CHECKPOINT_FORMAT_VERSION + 1}, newer"):
+        load_agent(str(step_dir), tmp_path)
+    older = {k: v for k, v in state.items() if k != "format_version"}
+    state_file.write_text(json.dumps(older))
+    assert load_agent(str(step_dir), tmp_path).name == "fmt@7"
+    other = load_run_config("quick", overrides=["model.CONV_FILTERS=4"])
+    wrong = NeuralNetwork(other.model, other.env, device="cpu").get_weights()
+    Serializer().save_weights(step_dir / "model.safetensors", wrong)
+    with pytest.raises(CheckpointError, match="is checkpoint format 1; this alphatriangle reads"):
+        load_agent(str(step_dir), tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -191,6 +273,18 @@ def test_watch_writes_a_self_contained_replay_that_renders_in_chromium(tmp_path:
     colours = np.unique((pixels[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     assert len(colours) > 20
     assert pixels[..., :3].std() > 0.05
+
+
+def test_watch_replays_a_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "planner.html"
+    proc = subprocess.run(
+        [*CLI, "watch", "planner", "--seed", "4", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    score = play_baseline("planner", [4], ENV).scores[0]
+    assert f"final score {score:g}" in proc.stdout
+    assert "the planner baseline, seed 4" in out.read_text()
 
 
 def test_watch_bad_input_gets_one_line(tmp_path: Path) -> None:

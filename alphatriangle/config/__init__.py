@@ -4,6 +4,7 @@ from alphatriangle.config.env_config import EnvConfig
 from alphatriangle.config.mcts_config import MCTSConfig
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
+from alphatriangle.config.planner_config import PlannerConfig
 from alphatriangle.config.run_config import (
     DEFAULT_PRESET,
     PRESETS,
@@ -22,6 +23,7 @@ __all__ = [
     "MCTSConfig",
     "ModelConfig",
     "PersistenceConfig",
+    "PlannerConfig",
     "RunConfig",
     "TrainConfig",
     "load_run_config",

@@ -12,10 +12,11 @@ from alphatriangle.config.env_config import EnvConfig
 from alphatriangle.config.mcts_config import MCTSConfig
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
+from alphatriangle.config.planner_config import PlannerConfig
 from alphatriangle.config.train_config import TrainConfig
 from alphatriangle.utils.errors import one_line
 
-SECTIONS = ("env", "model", "mcts", "train", "persistence")
+SECTIONS = ("env", "model", "mcts", "train", "persistence", "planner")
 
 
 class RunConfig(BaseModel):
@@ -28,6 +29,7 @@ class RunConfig(BaseModel):
     mcts: MCTSConfig = MCTSConfig()
     train: TrainConfig = TrainConfig()
     persistence: PersistenceConfig = PersistenceConfig()
+    planner: PlannerConfig = PlannerConfig()
 
     @property
     def persistence_root(self) -> Path:

@@ -34,6 +34,20 @@ class CheckpointData(BaseModel):
     saved_at: str = ""
 
 
+class ExportedAgent(BaseModel):
+    """`agent.json` of an exported agent: what it is and where it came from; its weights sit
+    beside it in `model.safetensors` (no optimizer state, no buffer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: int = CHECKPOINT_FORMAT_VERSION
+    run_name: str
+    global_step: int
+    configs: dict[str, Any]
+    source_checkpoint: str
+    exported_at: str
+
+
 @dataclass
 class BufferData:
     """The replay buffer's arrays and counters."""

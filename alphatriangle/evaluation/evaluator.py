@@ -7,7 +7,13 @@ import numpy as np
 
 from alphatriangle.config import RunConfig
 from alphatriangle.evaluation.replay import record_game, replay_html
-from alphatriangle.evaluation.suite import MovePlayed, default_seeds, evaluation_mcts, play_agent
+from alphatriangle.evaluation.suite import (
+    MovePlayed,
+    default_seeds,
+    evaluation_mcts,
+    play_agent,
+    play_baseline,
+)
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
 
@@ -19,6 +25,13 @@ class EvalOutcome:
     best_seed: int
     best_score: float
     best_replay_html: str
+    baseline_means: dict[str, float]
+    """The planner's and greedy's means on the same seeds, in an evaluator's first outcome
+    only (they do not change during a run)."""
+
+
+REFERENCE_BASELINES = ("planner", "greedy")
+"""Logged once per run as `Eval/Planner_Mean` and `Eval/Greedy_Mean`, for reference."""
 
 
 class Evaluator:
@@ -30,6 +43,7 @@ class Evaluator:
         self.network = NeuralNetwork(config.model, config.env, device="cpu", num_threads=1)
         self.seeds = default_seeds(train.EVAL_GAMES)
         self.mcts = evaluation_mcts(config)
+        self.baselines_reported = False
 
     def evaluate(self, weights: Weights, global_step: int) -> EvalOutcome:
         self.network.set_weights(weights)
@@ -41,12 +55,20 @@ class Evaluator:
             f"AlphaTriangle evaluation at step {global_step}: best game (seed {self.seeds[best]})"
         )
         record = record_game(title, self.seeds[best], moves[best], self.config.env)
+        baseline_means: dict[str, float] = {}
+        if not self.baselines_reported:
+            env, planner = self.config.env, self.config.planner
+            for policy in REFERENCE_BASELINES:
+                baseline = play_baseline(policy, self.seeds, env, planner)
+                baseline_means[policy] = baseline.summary()["mean"]
+            self.baselines_reported = True
         return EvalOutcome(
             global_step=global_step,
             summary=result.summary(),
             best_seed=self.seeds[best],
             best_score=result.scores[best],
             best_replay_html=replay_html(record, self.config.env),
+            baseline_means=baseline_means,
         )
 
 

@@ -52,7 +52,8 @@ def smooth(values: list[float], window: int) -> list[float]:
 
 
 def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
-    """Plot the run's curves; the greedy baseline's mean on the evaluation seeds for scale."""
+    """Plot the run's curves; the planner's and greedy's means on the evaluation seeds for
+    scale."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,7 +64,11 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
     if not series:
         raise CheckpointError(f"run {paths.run_name!r} has no logged metrics yet")
     config = RunConfig.model_validate_json(paths.config_path.read_text())
-    greedy = play_baseline("greedy", default_seeds(config.train.EVAL_GAMES), config.env)
+    seeds = default_seeds(config.train.EVAL_GAMES)
+    references = {
+        name: play_baseline(name, seeds, config.env, config.planner).summary()["mean"]
+        for name in ("planner", "greedy")
+    }
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     for ax, (title, tags) in zip(axes.flat, PANELS, strict=True):
         for tag in tags:
@@ -76,11 +81,8 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
                 sparse = tag.startswith("Eval") or len(values) < 30
                 ax.plot(steps, values, marker="o" if sparse else None, markersize=3, label=tag)
         if title == "score":
-            greedy_mean = greedy.summary()["mean"]
-            ax.axhline(
-                greedy_mean, color="grey", linestyle="--", label=f"greedy ({greedy_mean:.0f})"
-            )
-            ax.axhline(3 * greedy_mean, color="grey", linestyle=":", label="3x greedy")
+            for (name, mean), style in zip(references.items(), ("-.", "--"), strict=True):
+                ax.axhline(mean, color="grey", linestyle=style, label=f"{name} ({mean:.0f})")
         ax.set_title(title)
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,23 +20,44 @@ from alphatriangle.evaluation.suite import (
 )
 
 COLUMNS = ("mean", "median", "p10", "p90", "max", "mean_length", "lines_per_game")
+HEADERS = ("mean", "median", "p10", "p90", "max", "moves", "lines")
+ONE_DECIMAL = {"mean": 1, "mean_length": 1, "lines_per_game": 1}
+"""Columns shown with a decimal; the percentiles and max are whole enough."""
+BASELINE_ORDER = ("planner", "greedy", "random")
+"""The baselines every table lists, strongest first."""
 
 
 def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
-    table = Table(title=f"{len(reference.seeds)} games, same seeds for every policy")
-    table.add_column("policy")
-    for column in COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
-    table.add_column(f"{reference.name} - policy (95% CI)", justify="right")
+    """One row per policy with the paired difference `reference - policy` and its 95% CI.
+
+    Agents get short row labels (`agent`, `vs`) listed with their full names in the
+    caption, so the table fits an 80-column terminal.
+    """
+    labels = {id(r): r.name if r.name in BASELINE_ORDER else "" for r in results}
+    agents = [r for r in results if not labels[id(r)]]
+    for index, result in enumerate(agents):
+        labels[id(result)] = "agent" if index == 0 else f"vs{index if len(agents) > 2 else ''}"
+    caption = "; ".join(f"{labels[id(r)]} = {r.name}" for r in agents)
+    table = Table(
+        title=f"{len(reference.seeds)} games, the same seeds for every policy",
+        caption=caption or None,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("policy", no_wrap=True)
+    for header in HEADERS:
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column(f"{labels[id(reference)]} - policy", justify="right", no_wrap=True)
     for result in results:
         summary = result.summary()
-        cells = [f"{summary[c]:.1f}" for c in COLUMNS]
+        cells = [f"{summary[c]:.{ONE_DECIMAL.get(c, 0)}f}" for c in COLUMNS]
         if result is reference:
             diff = "-"
         else:
             d = paired_difference(reference, result)
-            diff = f"{d['mean_difference']:+.1f} [{d['ci_low']:+.1f}, {d['ci_high']:+.1f}]"
-        table.add_row(result.name, *cells, diff)
+            half = (d["ci_high"] - d["ci_low"]) / 2
+            diff = f"{d['mean_difference']:+.1f} ± {half:.1f}"
+        table.add_row(labels[id(result)], *cells, diff)
     return table
 
 
@@ -67,8 +89,9 @@ def run_eval(
             )
         other_mcts = evaluation_mcts(other.config, simulations)
         results.append(play_agent(other.name, other.network, other_mcts, seeds, other.config.env))
-    results += [play_baseline(name, seeds, env) for name in ("greedy", "random")]
+    results += [play_baseline(name, seeds, env, agent.config.planner) for name in BASELINE_ORDER]
     console.print(results_table(results, results[0]))
+    console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
     payload = {
         "checkpoint": str(agent.checkpoint_dir),
         "simulations": mcts.num_simulations,

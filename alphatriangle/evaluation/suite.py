@@ -13,16 +13,24 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
-from alphatriangle.config import EnvConfig, MCTSConfig, RunConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, PlannerConfig, RunConfig
 from alphatriangle.game import GameBatch
-from alphatriangle.game.policies import BASELINES, policy_streams
+from alphatriangle.game.planner import planner_actions
+from alphatriangle.game.policies import BASELINES
+from alphatriangle.game.rng import fresh_seed, seed_states
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
 
 DEFAULT_SEED_BASE = 20_240_001
 """The default suite is seeds DEFAULT_SEED_BASE .. DEFAULT_SEED_BASE + games - 1."""
 
+POLICY_SEED_FACTOR = 1_000_003
+"""A baseline's stream for game seed `s` starts from `s * POLICY_SEED_FACTOR + 7`."""
+
 ActionChooser = Callable[[GameBatch], npt.NDArray[np.int64]]
+Candidate = tuple[int, float, float]
+"""(action, share of the root visits, return estimate) of one move the search considered."""
+MovePlayed = tuple[int, list[Candidate]]
 
 
 @dataclass(frozen=True)
@@ -68,26 +76,54 @@ def read_seeds(path: Path) -> list[int]:
     return seeds
 
 
-def play_suite(
-    name: str, seeds: list[int], choose: ActionChooser, env: EnvConfig,
-    after_step: Callable[[GameBatch, npt.NDArray[np.int64]], None] | None = None,
-) -> SuiteResult:  # fmt: skip
+def play_suite(name: str, seeds: list[int], choose: ActionChooser, env: EnvConfig) -> SuiteResult:
     """Play every seed's game to the end, all at once, with `choose` picking moves."""
     batch = GameBatch.new(len(seeds), env, seeds=seeds)
     lines = np.zeros(len(seeds), dtype=np.int64)
     while not batch.done.all():
         actions = np.where(batch.done, -1, choose(batch))
-        result = batch.step(actions)
-        lines += result.lines_cleared
-        if after_step is not None:
-            after_step(batch, actions)
+        lines += batch.step(actions).lines_cleared
     return SuiteResult(name, list(seeds), batch.score.astype(float).tolist(),
                        batch.steps.tolist(), lines.tolist())  # fmt: skip
 
 
-def play_baseline(policy: str, seeds: list[int], env: EnvConfig) -> SuiteResult:
-    rng = policy_streams(len(seeds), seed=7)
-    return play_suite(policy, seeds, lambda batch: BASELINES[policy](batch, rng), env)
+def baseline_chooser(
+    policy: str, game_seeds: list[int | None], planner: PlannerConfig | None = None
+) -> ActionChooser:
+    """A baseline by name as a chooser of one game per seed; `planner` sets the planner's search.
+
+    Its random streams (tie-breaks, random moves) come from each game's seed (fresh entropy
+    for None), so a game plays the same in a suite of any size, in `watch` and in `play`.
+    """
+    if policy not in BASELINES:
+        raise ValueError(f"unknown baseline {policy!r}: choose {', '.join(BASELINES)}")
+    rng = seed_states(
+        [fresh_seed() if s is None else s * POLICY_SEED_FACTOR + 7 for s in game_seeds]
+    )
+    if policy == "planner":
+        return lambda batch: planner_actions(batch, rng, planner)
+    act = BASELINES[policy]
+    return lambda batch: act(batch, rng)
+
+
+def recording(choose: ActionChooser, moves: list[list[MovePlayed]], games: int) -> ActionChooser:
+    """`choose`, noting in `moves` each game's actions (with no search candidates)."""
+    moves.extend([] for _ in range(games))
+
+    def choose_and_record(batch: GameBatch) -> npt.NDArray[np.int64]:
+        actions = choose(batch)
+        for g in np.flatnonzero(~batch.done):
+            moves[g].append((int(actions[g]), []))
+        return actions
+
+    return choose_and_record
+
+
+def play_baseline(
+    policy: str, seeds: list[int], env: EnvConfig, planner: PlannerConfig | None = None
+) -> SuiteResult:
+    """A baseline on every seed (the planner with `planner`'s settings, else its defaults)."""
+    return play_suite(policy, seeds, baseline_chooser(policy, list(seeds), planner), env)
 
 
 def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSConfig:
@@ -107,17 +143,50 @@ def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSCo
     return config.mcts.model_copy(update=update)
 
 
-Candidate = tuple[int, float, float]
-"""(action, share of the root visits, return estimate) of one move the search considered."""
-MovePlayed = tuple[int, list[Candidate]]
-
-
 def top_candidates(
     visits: npt.NDArray[np.int32], q: npt.NDArray[np.float32], k: int = 5
 ) -> list[Candidate]:
     total = max(1, int(visits.sum()))
     order = np.argsort(-visits, kind="stable")[:k]
     return [(int(a), float(visits[a]) / total, float(q[a])) for a in order if visits[a] > 0]
+
+
+class AgentChooser:
+    """The network with search as a chooser over a batch of games, one batched search per move.
+
+    Each call first moves every tree to the subtree of the move last played (tree reuse).
+    With `moves` (a list), it receives per game each action chosen and the search's top
+    candidates for it, from which `record_game` rebuilds the game.
+    """
+
+    def __init__(
+        self,
+        network: NeuralNetwork,
+        mcts: MCTSConfig,
+        env: EnvConfig,
+        games: int,
+        moves: list[list[MovePlayed]] | None = None,
+        seed: int = 11,
+    ) -> None:
+        self.network = network
+        self.search = BatchedMCTS(mcts, env, games, seed=seed)
+        self.moves = moves
+        if moves is not None:
+            moves.extend([] for _ in range(games))
+        self.last_actions: npt.NDArray[np.int64] | None = None
+
+    def __call__(self, batch: GameBatch) -> npt.NDArray[np.int64]:
+        if self.last_actions is not None:
+            self.search.advance(self.last_actions, batch.shapes)
+        out = self.search.search(
+            batch.occ, batch.shapes, self.network.evaluate_arrays, active=~batch.done
+        )
+        if self.moves is not None:
+            for g in np.flatnonzero(~batch.done):
+                considered = top_candidates(out.root_visits[g], out.root_q[g])
+                self.moves[g].append((int(out.actions[g]), considered))
+        self.last_actions = np.where(batch.done, -1, out.actions)
+        return out.actions
 
 
 def play_agent(
@@ -128,27 +197,8 @@ def play_agent(
     env: EnvConfig,
     moves: list[list[MovePlayed]] | None = None,
 ) -> SuiteResult:
-    """The network with search, on every seed, as one batched search per move.
-
-    With `moves` (a list), it receives per game each action played and the search's top
-    candidates for it, from which `record_game` rebuilds the game.
-    """
-    search = BatchedMCTS(mcts, env, len(seeds), seed=11)
-    if moves is not None:
-        moves.extend([] for _ in seeds)
-
-    def choose(batch: GameBatch) -> npt.NDArray[np.int64]:
-        out = search.search(batch.occ, batch.shapes, network.evaluate_arrays, active=~batch.done)
-        if moves is not None:
-            for g in np.flatnonzero(~batch.done):
-                considered = top_candidates(out.root_visits[g], out.root_q[g])
-                moves[g].append((int(out.actions[g]), considered))
-        return out.actions
-
-    def keep_subtrees(batch: GameBatch, actions: npt.NDArray[np.int64]) -> None:
-        search.advance(actions, batch.shapes)
-
-    return play_suite(name, seeds, choose, env, after_step=keep_subtrees)
+    """The network with search on every seed (see `AgentChooser` for `moves`)."""
+    return play_suite(name, seeds, AgentChooser(network, mcts, env, len(seeds), moves), env)
 
 
 def paired_difference(a: SuiteResult, b: SuiteResult, confidence: float = 0.95) -> dict[str, float]:

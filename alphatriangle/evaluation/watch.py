@@ -1,19 +1,38 @@
-"""`alphatriangle watch`: play one seeded game with an agent and write its HTML replay."""
+"""`alphatriangle watch`: play one seeded game with an agent or a baseline, write its HTML
+replay."""
 
 from pathlib import Path
 
+from alphatriangle.config import EnvConfig
 from alphatriangle.evaluation.checkpoints import load_agent
 from alphatriangle.evaluation.replay import GameRecord, record_game, replay_html
-from alphatriangle.evaluation.suite import MovePlayed, evaluation_mcts, play_agent
+from alphatriangle.evaluation.suite import (
+    AgentChooser,
+    MovePlayed,
+    baseline_chooser,
+    evaluation_mcts,
+    play_suite,
+    recording,
+)
+from alphatriangle.game.policies import BASELINES
 
 
 def watch_game(target: str, seed: int, simulations: int | None, out: Path) -> GameRecord:
-    agent = load_agent(target)
-    mcts = evaluation_mcts(agent.config, simulations)
+    """`target` is a run, checkpoint or exported agent, or a baseline's name (`planner`,
+    `greedy`, `random`) when no such path exists."""
     moves: list[list[MovePlayed]] = []
-    play_agent(agent.name, agent.network, mcts, [seed], agent.config.env, moves=moves)
-    title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.num_simulations} simulations"
-    record = record_game(title, seed, moves[0], agent.config.env)
+    if target in BASELINES and not Path(target).exists():
+        env = EnvConfig()
+        chooser = recording(baseline_chooser(target, [seed]), moves, 1)
+        title = f"AlphaTriangle: the {target} baseline, seed {seed}"
+    else:
+        agent = load_agent(target)
+        env = agent.config.env
+        mcts = evaluation_mcts(agent.config, simulations)
+        chooser = AgentChooser(agent.network, mcts, env, 1, moves)
+        title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.num_simulations} simulations"
+    play_suite(title, [seed], chooser, env)
+    record = record_game(title, seed, moves[0], env)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(replay_html(record, agent.config.env), encoding="utf-8")
+    out.write_text(replay_html(record, env), encoding="utf-8")
     return record

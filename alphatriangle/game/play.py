@@ -1,14 +1,19 @@
-"""A game in the terminal: a person types moves, or watches a baseline policy play."""
+"""A game in the terminal: a person types moves, or watches a policy play."""
 
 import time
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 from rich.console import Console
 
+from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.game_state import GameState
 from alphatriangle.game.geometry import Cell
-from alphatriangle.game.policies import BASELINES, policy_streams
 from alphatriangle.game.render import render_rich
+
+Chooser = Callable[[GameBatch], npt.NDArray[np.int64]]
+"""Picks an action for every game of a batch (here, a batch of one)."""
 
 HELP = "type a move as 'slot row col' (e.g. '0 3 4'); 'm' lists legal moves, 'q' quits"
 
@@ -88,13 +93,11 @@ def play_human(state: GameState, console: Console, read: Callable[[str], str] = 
 
 
 def play_policy(
-    state: GameState, policy: str, console: Console, watch: bool, delay: float, seed: int | None
+    state: GameState, policy: str, choose: Chooser, console: Console, watch: bool, delay: float
 ) -> int:
-    """Let a baseline policy play the game, showing every move when `watch` is set."""
-    act = BASELINES[policy]
-    rng = policy_streams(1, seed)
+    """Let a policy play the game, showing every move when `watch` is set."""
     while not state.is_over():
-        action = int(act(state.batch, rng)[0])
+        action = int(choose(state.batch)[0])
         highlight, message = _apply(state, action)
         if watch:
             console.print(render_rich(state, highlight))

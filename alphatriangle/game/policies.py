@@ -1,6 +1,6 @@
-"""Baseline policies for evaluation: uniform random and greedy over legal moves.
+"""Baseline policies for evaluation: uniform random, greedy and the planner (`planner.py`).
 
-Both draw from their own random streams (one per game), never from a game's refill
+All draw from their own random streams (one per game), never from a game's refill
 stream, so every policy sees the same refills for the same game seed.
 """
 
@@ -13,6 +13,7 @@ from numba import njit
 from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.core import free_at, place
 from alphatriangle.game.geometry import CoreTables
+from alphatriangle.game.planner import planner_actions
 from alphatriangle.game.rng import draw_below, fresh_seed, seed_states
 
 
@@ -109,7 +110,12 @@ def greedy_actions(batch: GameBatch, rng: npt.NDArray[np.uint64]) -> npt.NDArray
     return out
 
 
-BASELINES: dict[str, Policy] = {"random": random_actions, "greedy": greedy_actions}
+BASELINES: dict[str, Policy] = {
+    "random": random_actions,
+    "greedy": greedy_actions,
+    "planner": planner_actions,
+}
+"""The baselines by name, weakest first; the planner with its default settings."""
 
 
 def policy_streams(n: int, seed: int | None = None) -> npt.NDArray[np.uint64]:

@@ -147,9 +147,10 @@ class TrainingLoop:
             return
         c = self.components
         info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
-        c.stats_collector_actor.log_batch.remote(
-            {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
-        )
+        metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
+        for policy, baseline_mean in outcome.baseline_means.items():
+            metrics[f"Eval/{policy.title()}_Mean"] = [(baseline_mean, info)]
+        c.stats_collector_actor.log_batch.remote(metrics)
         mean = outcome.summary["mean"]
         logger.info("evaluation at step %d: mean score %.1f (best game %.0f)",
                     outcome.global_step, mean, outcome.best_score)  # fmt: skip
