@@ -273,6 +273,27 @@ def bench_planner(
     run_planner_benchmark(games, beam, out, console)
 
 
+@bench_app.command("env")
+def bench_env(
+    seconds: Annotated[float, typer.Option(min=0.1, help="Seconds per measurement.")] = 3.0,
+    games: Annotated[
+        list[int] | None, typer.Option(min=1, help="Game counts (repeatable; default 1, 64, 1024).")
+    ] = None,
+    observation: Annotated[
+        str, typer.Option(help="Observation kind: board or features.")
+    ] = "board",
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/env.json"
+    ),
+) -> None:
+    """Steps/s of AlphaTriangleVector-v0 against Gymnasium's SyncVectorEnv of AlphaTriangle-v0."""
+    from alphatriangle.bench.env import run_env_benchmark
+
+    if observation not in ("board", "features"):
+        raise UserError(f"unknown observation {observation!r}: choose board or features")
+    run_env_benchmark(seconds, games or [1, 64, 1024], observation, out, console)
+
+
 @bench_app.command("engine")
 def bench_engine(
     seconds: Annotated[

@@ -63,11 +63,44 @@ def is_legal(
     return shape >= 0 and place_ok[shape, anchor] and free_at(place_bits, shape, anchor, lo, hi)
 
 
+@njit(cache=True, inline="always")
+def _shift_down(lo: np.uint64, hi: np.uint64, k: int) -> tuple[np.uint64, np.uint64]:
+    """The 128-bit board moved so that bit `a` of the result is bit `a + k` (|k| < 64)."""
+    if k > 0:
+        s = np.uint64(k)
+        return (lo >> s) | (hi << np.uint64(64 - k)), hi >> s
+    if k < 0:
+        s = np.uint64(-k)
+        return lo << s, (hi << s) | (lo >> np.uint64(64 + k))
+    return lo, hi
+
+
+@njit(cache=True)
+def fit_anchors(
+    anchor_words: np.ndarray,
+    cell_offsets: np.ndarray,
+    shape_size: np.ndarray,
+    shape: int,
+    lo: np.uint64,
+    hi: np.uint64,
+) -> tuple[np.uint64, np.uint64]:
+    """Every anchor where `shape` fits board `(lo, hi)`, as bitboard words, in a few word
+    operations: the anchors where it fits the empty board, less those where any of its
+    triangles would land on a filled cell."""
+    fit_lo = anchor_words[shape, 0]
+    fit_hi = anchor_words[shape, 1]
+    for k in range(shape_size[shape]):
+        empty_lo, empty_hi = _shift_down(~lo, ~hi, cell_offsets[shape, k])
+        fit_lo &= empty_lo
+        fit_hi &= empty_hi
+    return fit_lo, fit_hi
+
+
 @njit(cache=True)
 def has_legal_move(
-    anchors: np.ndarray,
-    anchor_count: np.ndarray,
-    place_bits: np.ndarray,
+    anchor_words: np.ndarray,
+    cell_offsets: np.ndarray,
+    shape_size: np.ndarray,
     lo: np.uint64,
     hi: np.uint64,
     shapes: np.ndarray,
@@ -77,17 +110,29 @@ def has_legal_move(
         shape = shapes[g, slot]
         if shape < 0:
             continue
-        for k in range(anchor_count[shape]):
-            if free_at(place_bits, shape, anchors[shape, k], lo, hi):
-                return True
+        fit_lo, fit_hi = fit_anchors(anchor_words, cell_offsets, shape_size, shape, lo, hi)
+        if fit_lo != _ZERO or fit_hi != _ZERO:
+            return True
     return False
+
+
+@njit(cache=True, inline="always")
+def _set_bits(word: np.uint64, first: int, out: np.ndarray, row: int) -> int:
+    """Set `out[row, first + i]` for each set bit `i` of `word`; return how many."""
+    count = 0
+    while word != _ZERO:
+        lowest = word & (~word + _ONE)
+        out[row, first + popcount(lowest - _ONE)] = True
+        word ^= lowest
+        count += 1
+    return count
 
 
 @njit(cache=True)
 def write_legal_mask(
-    anchors: np.ndarray,
-    anchor_count: np.ndarray,
-    place_bits: np.ndarray,
+    anchor_words: np.ndarray,
+    cell_offsets: np.ndarray,
+    shape_size: np.ndarray,
     cells: int,
     lo: np.uint64,
     hi: np.uint64,
@@ -103,12 +148,9 @@ def write_legal_mask(
         shape = shapes[g, slot]
         if shape < 0:
             continue
-        base = slot * cells
-        for k in range(anchor_count[shape]):
-            anchor = anchors[shape, k]
-            if free_at(place_bits, shape, anchor, lo, hi):
-                out[row, base + anchor] = True
-                count += 1
+        fit_lo, fit_hi = fit_anchors(anchor_words, cell_offsets, shape_size, shape, lo, hi)
+        count += _set_bits(fit_lo, slot * cells, out, row)
+        count += _set_bits(fit_hi, slot * cells + 64, out, row)
     return count
 
 
@@ -196,7 +238,7 @@ def step_game(
                 shapes[g, s] = forced_refills[g, s]
         else:
             refill_slots(t.draw_ids, shapes, g, rng, stream)
-    over = not has_legal_move(t.anchors, t.anchor_count, t.place_bits, lo, hi, shapes, g)
+    over = not has_legal_move(t.anchor_words, t.cell_offsets, t.shape_size, lo, hi, shapes, g)
     placed = t.shape_size[shape]
     reward = placed * t.rewards[0] + cleared * t.rewards[1]
     reward += t.rewards[3] if over else t.rewards[2]
@@ -314,19 +356,20 @@ def reset_batch(
         score[g] = 0
         steps[g] = 0
         done[g] = not has_legal_move(
-            t.anchors, t.anchor_count, t.place_bits, _ZERO, _ZERO, shapes, g
+            t.anchor_words, t.cell_offsets, t.shape_size, _ZERO, _ZERO, shapes, g
         )
 
 
 @njit(cache=True)
 def legal_mask_batch(t: CoreTables, occ: np.ndarray, shapes: np.ndarray, out: np.ndarray) -> None:
     """`out[g, a]` = action `a` is legal in game `g` (`out` is overwritten)."""
-    out[:] = False
-    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
+    anchor_words, cell_offsets, shape_size = t.anchor_words, t.cell_offsets, t.shape_size
     for g in range(occ.shape[0]):
+        out[g, :] = False
         write_legal_mask(
-            anchors, anchor_count, place_bits, t.cells, occ[g, 0], occ[g, 1], shapes, g, out, g
-        )
+            anchor_words, cell_offsets, shape_size, t.cells, occ[g, 0], occ[g, 1], shapes, g,
+            out, g,
+        )  # fmt: skip
 
 
 @njit(cache=True)
@@ -334,8 +377,8 @@ def refresh_done_batch(
     t: CoreTables, occ: np.ndarray, shapes: np.ndarray, done: np.ndarray
 ) -> None:
     """Recompute game over from the boards and slots (after building positions by hand)."""
-    anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
+    anchor_words, cell_offsets, shape_size = t.anchor_words, t.cell_offsets, t.shape_size
     for g in range(occ.shape[0]):
         done[g] = not has_legal_move(
-            anchors, anchor_count, place_bits, occ[g, 0], occ[g, 1], shapes, g
+            anchor_words, cell_offsets, shape_size, occ[g, 0], occ[g, 1], shapes, g
         )

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphatriangle.config import EnvConfig
-from alphatriangle.game.shapes import DRAW_TEMPLATE_IDS, SHAPES
+from alphatriangle.game.shapes import DRAW_TEMPLATE_IDS, MAX_SHAPE_SIZE, SHAPES
 
 U64 = npt.NDArray[np.uint64]
 Cell = tuple[int, int]
@@ -89,6 +89,10 @@ class CoreTables(NamedTuple):
     anchor_count: npt.NDArray[np.int32]
     anchors: npt.NDArray[np.int32]
     """[shapes, cells] the cells where `place_ok` holds, first `anchor_count` entries."""
+    anchor_words: U64
+    """[shapes, 2] `place_ok` of each shape as bitboard words."""
+    cell_offsets: npt.NDArray[np.int32]
+    """[shapes, MAX_SHAPE_SIZE] each triangle's cell minus the anchor cell (`shape_size` used)."""
     shape_size: npt.NDArray[np.int32]
     touch_count: npt.NDArray[np.int32]
     touch_lines: npt.NDArray[np.int32]
@@ -160,6 +164,10 @@ def engine_tables(config: EnvConfig) -> EngineTables:
                 touch_count[s, anchor] = len(touched)
                 touch_lines[s, anchor, : len(touched)] = touched
 
+    cell_offsets = np.zeros((n_shapes, MAX_SHAPE_SIZE), dtype=np.int32)
+    for s, shape in enumerate(SHAPES):
+        for k, (dr, dc, _) in enumerate(shape):
+            cell_offsets[s, k] = dr * cols + dc
     line_words = [cells_to_words([r * cols + c for r, c in run]) for _, run in lines]
     return EngineTables(
         config=config,
@@ -175,6 +183,10 @@ def engine_tables(config: EnvConfig) -> EngineTables:
             place_bits=place_bits,
             anchor_count=anchor_count,
             anchors=anchors,
+            anchor_words=np.array(
+                [cells_to_words(np.flatnonzero(row).tolist()) for row in place_ok], dtype=np.uint64
+            ),
+            cell_offsets=cell_offsets,
             shape_size=np.array([len(shape) for shape in SHAPES], dtype=np.int32),
             touch_count=touch_count,
             touch_lines=touch_lines,

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -49,6 +50,16 @@ def seed_state(seed: int) -> np.uint64:
 def seed_states(seeds: Iterable[int]) -> np.ndarray:
     """One stream state per seed."""
     return np.array([seed_state(int(s)) for s in seeds], dtype=np.uint64)
+
+
+def seed_states_array(seeds: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """`seed_states` of non-negative seeds below 2**63, vectorised (uint64 arithmetic wraps
+    as the reduction modulo 2**64 does)."""
+    z = seeds.astype(np.uint64) * _GOLDEN + np.uint64(0x632BE59BD9B4E019)
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    out: npt.NDArray[np.uint64] = z ^ (z >> _S31)
+    return out
 
 
 def fresh_seed() -> int:

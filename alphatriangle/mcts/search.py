@@ -69,8 +69,8 @@ def _write_evaluation(
     """Store the network's value and log-softmax prior over legal actions at node `n`."""
     legal[g, :] = False
     write_legal_mask(
-        t.anchors, t.anchor_count, t.place_bits, t.cells, node_occ[g, n, 0], node_occ[g, n, 1],
-        node_shapes[g], n, legal, g,
+        t.anchor_words, t.cell_offsets, t.shape_size, t.cells, node_occ[g, n, 0],
+        node_occ[g, n, 1], node_shapes[g], n, legal, g,
     )  # fmt: skip
     top = -np.inf
     for a in range(logits.shape[0]):
@@ -119,7 +119,7 @@ def _prepare_roots(
         node_occ[g, 0, 1] = occ[g, 1]
         node_shapes[g, 0, :] = shapes[g]
         terminal = not has_legal_move(
-            t.anchors, t.anchor_count, t.place_bits, occ[g, 0], occ[g, 1], shapes, g
+            t.anchor_words, t.cell_offsets, t.shape_size, occ[g, 0], occ[g, 1], shapes, g
         )
         init_node(
             node_kind, node_terminal, node_visits, node_value_sum, node_raw_value,
@@ -209,7 +209,7 @@ def _select_and_expand(
                     node_occ[g, c, 1] = node_occ[g, n, 1]
                     node_shapes[g, c, :] = outcome[g]
                     terminal = not has_legal_move(
-                        t.anchors, t.anchor_count, t.place_bits, node_occ[g, c, 0],
+                        t.anchor_words, t.cell_offsets, t.shape_size, node_occ[g, c, 0],
                         node_occ[g, c, 1], outcome, g,
                     )  # fmt: skip
                     init_node(
@@ -311,7 +311,7 @@ def _select_and_expand(
                 depth += 1
                 continue
             terminal = not has_legal_move(
-                t.anchors, t.anchor_count, t.place_bits, lo, hi, node_shapes[g], c
+                t.anchor_words, t.cell_offsets, t.shape_size, lo, hi, node_shapes[g], c
             )
             init_node(
                 node_kind, node_terminal, node_visits, node_value_sum, node_raw_value,
