@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser lint test train bench clean
+.PHONY: setup examples browser lint test train watch bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The examples' extra (sb3-contrib): not needed to train, needed by the tests and examples.
+EXAMPLES_STAMP := $(VENV)/.examples-installed
+$(EXAMPLES_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,examples]'
+	touch $(EXAMPLES_STAMP)
+
+examples: $(EXAMPLES_STAMP)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -24,7 +32,7 @@ lint: setup
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: lint browser
+test: lint browser examples
 	$(BIN)/pytest
 
 # The main job: self-play training with the laptop preset (resumes the latest run).
