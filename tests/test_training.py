@@ -74,7 +74,9 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"configs.json", "checkpoints", "buffers", "replays"} <= artifacts
     checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
-    assert "checkpoints/step_000000020" in checkpoints
+    assert checkpoints == {"checkpoints/latest", "checkpoints/best"}
+    latest_files = {a.path for a in client.list_artifacts(run_id, "checkpoints/latest")}
+    assert "checkpoints/latest/state.json" in latest_files
     replays = {a.path for a in client.list_artifacts(run_id, "replays")}
     assert replays == {"replays/step_000000020_best.html"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alphatriangle.data.path_manager import PathManager
+from alphatriangle.data.path_manager import PathManager, is_step_dir_name
 from alphatriangle.data.schemas import (
     CHECKPOINT_FORMAT_VERSION,
     BufferData,
@@ -47,20 +47,28 @@ class DataManager:
         weights: Mapping[str, npt.NDArray[np.generic]],
         trainer_state: dict[str, Any],
     ) -> Path:
-        """Write a complete step directory, then point `latest` at it."""
+        """Write a complete step directory, then point `latest` at it.
+
+        A new step is written beside the others and renamed into place whole. A step that
+        already has a directory (the final save of a run just saved, an evaluation's step)
+        has each file replaced atomically in place: at one step the weights and optimizer
+        are the same, so any mix of old and new files is a valid checkpoint, and `latest` or
+        `best` never names a missing directory.
+        """
         self.paths.create()
         final = self.paths.step_dir(checkpoint.global_step)
-        partial = final.with_name(final.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
         checkpoint = checkpoint.model_copy(update={"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
-        self.serializer.save_weights(partial / MODEL_FILE, weights)
-        self.serializer.save_torch_state(partial / TRAINER_FILE, trainer_state)
-        self.serializer.save_json(partial / STATE_FILE, checkpoint.model_dump(mode="json"))
-        if final.exists():
-            shutil.rmtree(final)
-        partial.rename(final)
-        fsync_dir(final.parent)
+        target = final
+        if not final.is_dir():
+            target = final.with_name(final.name + ".partial")
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+        self.serializer.save_weights(target / MODEL_FILE, weights)
+        self.serializer.save_torch_state(target / TRAINER_FILE, trainer_state)
+        self.serializer.save_json(target / STATE_FILE, checkpoint.model_dump(mode="json"))
+        if target != final:
+            target.rename(final)
+            fsync_dir(final.parent)
         self.serializer.save_json(self.paths.pointer("latest"), {"step_dir": final.name})
         self._prune()
         return final
@@ -81,26 +89,73 @@ class DataManager:
         pointer = self.paths.pointer(name)
         if not pointer.is_file():
             return None
-        target: str = self.serializer.load_json(pointer)["step_dir"]
+        target = self.serializer.load_json(pointer)["step_dir"]
+        if not isinstance(target, str) or not is_step_dir_name(target):
+            raise ValueError(f"{pointer} names {target!r}, not a step directory")
         return target
 
     def checkpoint_dir(self, name: str = "latest") -> Path | None:
         target = self._pointer_target(name)
         return None if target is None else self.paths.checkpoints_dir / target
 
+    def resume_dir(self) -> Path | None:
+        """The step directory to resume from: what `latest` names, else (a pointer missing,
+        damaged or naming nothing, as a crash can leave) the newest complete step, with a
+        warning."""
+        try:
+            named = self.checkpoint_dir("latest")
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("the latest-checkpoint pointer is damaged (%s)", error)
+            named = None
+        if named is not None and is_complete_step(named):
+            return named
+        complete = [d for d in self.paths.step_dirs() if is_complete_step(d)]
+        if not complete:
+            if named is not None:
+                raise FileNotFoundError(f"checkpoint {named} named by latest.json is missing")
+            return None
+        logger.warning(
+            "latest.json does not name a complete checkpoint; resuming from %s", complete[-1].name
+        )
+        return complete[-1]
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete what an interrupted save leaves (`*.partial` directories, `.*.tmp` files);
+        returns what was removed."""
+        removed = []
+        for folder in (self.paths.checkpoints_dir, self.paths.buffers_dir, self.paths.run_dir):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.is_dir() and path.name.endswith(".partial"):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+                elif path.is_file() and path.name.startswith(".") and path.name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+        for step_dir in self.paths.step_dirs():
+            for path in step_dir.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
     def save_buffer(self, data: BufferData) -> Path:
         self.serializer.save_buffer(self.paths.buffer_path, data)
         return self.paths.buffer_path
 
     def load_initial_state(self) -> LoadedTrainingState:
-        """The latest checkpoint and buffer of this run, if any."""
-        step_dir = self.checkpoint_dir("latest")
+        """The checkpoint to resume from (`resume_dir`) and the run's buffer, if any."""
+        step_dir = self.resume_dir()
         if step_dir is None:
             return LoadedTrainingState()
         state = load_checkpoint_dir(step_dir)
         if self.paths.buffer_path.is_file():
             state.buffer = self.serializer.load_buffer(self.paths.buffer_path)
         return state
+
+
+def is_complete_step(step_dir: Path) -> bool:
+    return all((step_dir / name).is_file() for name in (MODEL_FILE, TRAINER_FILE, STATE_FILE))
 
 
 def load_checkpoint_dir(step_dir: Path) -> LoadedTrainingState:

@@ -14,6 +14,10 @@ def default_run_name() -> str:
     return time.strftime("run_%Y%m%d_%H%M%S")
 
 
+def is_step_dir_name(name: str) -> bool:
+    return _STEP_DIR.match(name) is not None
+
+
 def check_run_name(name: str) -> str:
     if not _RUN_NAME.match(name):
         raise ValueError(

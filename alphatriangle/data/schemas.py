@@ -60,6 +60,37 @@ class BufferData:
     size: int
     priorities: npt.NDArray[np.float64]
     max_priority: float
+    global_step: int = -1
+    """The training step it was saved at (-1: not recorded, a file older than that field)."""
+
+    def check(self, board_shape: tuple[int, ...], other_dim: int, action_dim: int) -> None:
+        """Raise `ValueError` naming the first thing that does not fit a run of these
+        shapes: array shapes and types, counters, non-finite or negative values."""
+        n = self.size
+        expected = {
+            "board": (n, *board_shape),
+            "other": (n, other_dim),
+            "policy": (n, action_dim),
+            "value": (n,),
+        }
+        for name, shape in expected.items():
+            array = getattr(self, name)
+            if array.shape != shape:
+                raise ValueError(f"buffer {name} has shape {array.shape}, expected {shape}")
+        if self.board.dtype != np.uint8:
+            raise ValueError(f"buffer board has type {self.board.dtype}, expected uint8")
+        if not 0 <= self.position <= n:
+            raise ValueError(f"buffer position {self.position} is outside 0..{n}")
+        if self.priorities.size not in (0, n):
+            raise ValueError(f"buffer has {self.priorities.size} priorities for {n} examples")
+        for name in ("other", "policy", "value", "priorities"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise ValueError(f"buffer {name} holds NaN or infinite values")
+        for name in ("policy", "priorities"):
+            if (getattr(self, name) < 0).any():
+                raise ValueError(f"buffer {name} holds negative values")
+        if not (np.isfinite(self.max_priority) and self.max_priority > 0):
+            raise ValueError(f"buffer max priority {self.max_priority} is not a positive number")
 
 
 @dataclass

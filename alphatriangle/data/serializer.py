@@ -85,7 +85,7 @@ def buffer_to_bytes(data: BufferData) -> bytes:
         policy=data.policy,
         value=data.value,
         priorities=data.priorities,
-        counters=np.array([data.position, data.size], dtype=np.int64),
+        counters=np.array([data.position, data.size, data.global_step], dtype=np.int64),
         max_priority=np.array([data.max_priority], dtype=np.float64),
     )
     return out.getvalue()
@@ -93,7 +93,8 @@ def buffer_to_bytes(data: BufferData) -> bytes:
 
 def buffer_from_file(path: Path) -> BufferData:
     with np.load(path, allow_pickle=False) as npz:
-        position, size = (int(x) for x in npz["counters"])
+        counters = [int(x) for x in npz["counters"]]
+        position, size = counters[:2]
         return BufferData(
             board=npz["board"],
             other=npz["other"],
@@ -103,6 +104,7 @@ def buffer_from_file(path: Path) -> BufferData:
             size=size,
             priorities=npz["priorities"],
             max_priority=float(npz["max_priority"][0]),
+            global_step=counters[2] if len(counters) > 2 else -1,
         )
 
 

@@ -1,5 +1,6 @@
 """`TrainingLoop`: keeps self-play busy, fills the buffer, trains, updates workers, saves."""
 
+import dataclasses
 import logging
 import threading
 import time
@@ -164,6 +165,8 @@ class TrainingLoop:
             self.best_eval_score = mean
             c.data_manager.mark_best(step_dir)
             logger.info("best checkpoint is now %s", step_dir.name)
+            if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
+                _log_artifacts(step_dir, "checkpoints/best")
 
     def run(self) -> str:
         c = self.components
@@ -253,10 +256,11 @@ class TrainingLoop:
         persistence = c.config.persistence
         due = self.global_step - self.last_buffer_save_step >= persistence.BUFFER_SAVE_FREQ_STEPS
         if persistence.SAVE_BUFFER and (save_buffer or due):
-            c.data_manager.save_buffer(c.buffer.to_data())
+            data = dataclasses.replace(c.buffer.to_data(), global_step=self.global_step)
+            c.data_manager.save_buffer(data)
             self.last_buffer_save_step = self.global_step
         if persistence.LOG_ARTIFACTS_TO_MLFLOW and c.mlflow_run_id is not None:
-            _log_artifacts(step_dir, f"checkpoints/{step_dir.name}")
+            _log_artifacts(step_dir, "checkpoints/latest")
             if save_buffer and persistence.SAVE_BUFFER:
                 _log_artifacts(c.paths.buffers_dir, "buffers")
 

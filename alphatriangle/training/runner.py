@@ -1,8 +1,11 @@
 """`run_training`: one headless training run from configuration to cleanup."""
 
+import itertools
 import logging
 import threading
 from typing import Any
+
+import torch
 
 from alphatriangle.config import ConfigError, RunConfig
 from alphatriangle.data import (
@@ -12,6 +15,11 @@ from alphatriangle.data import (
     check_run_name,
     default_run_name,
 )
+from alphatriangle.data.data_manager import is_complete_step
+from alphatriangle.data.run_lock import RunInUseError, RunLock
+from alphatriangle.features import feature_spec
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.core import Trainer
 from alphatriangle.training.logging_utils import log_configs_to_mlflow, setup_file_logging
 from alphatriangle.training.loop import ProgressCallback, TrainingLoop
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
@@ -22,12 +30,20 @@ logger = logging.getLogger(__name__)
 EXIT_COMPLETED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 
 
+def _has_checkpoint(paths: PathManager) -> bool:
+    return paths.pointer("latest").is_file() or any(is_complete_step(d) for d in paths.step_dirs())
+
+
 def resolve_run_name(config: RunConfig, run_name: str | None, resume: bool) -> tuple[str, bool]:
-    """(run name, whether it resumes); never reuses a run's name without resuming it."""
+    """(run name, whether it resumes); never reuses a run's name without resuming it.
+
+    A new run's directory is created here, with `mkdir` as the claim: two starts in the same
+    second get two runs.
+    """
     root = config.persistence_root
     if run_name is not None:
         check_run_name(run_name)
-        has_checkpoint = DataManager(PathManager(root, run_name)).checkpoint_dir() is not None
+        has_checkpoint = _has_checkpoint(PathManager(root, run_name))
         if has_checkpoint and not resume:
             raise ConfigError(
                 f"run {run_name!r} already has checkpoints; resume it (--resume) or pick a new "
@@ -38,21 +54,54 @@ def resolve_run_name(config: RunConfig, run_name: str | None, resume: bool) -> t
         latest = PathManager(root, "_").latest_run_name()
         if latest is not None:
             return latest, True
-    name = default_run_name()
-    while PathManager(root, name).run_dir.exists():
-        name = f"{name}_1"
-    return name, False
+    base = default_run_name()
+    for suffix in itertools.count():
+        name = base if suffix == 0 else f"{base}_{suffix}"
+        run_dir = PathManager(root, name).run_dir
+        try:
+            run_dir.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return name, False
+    raise AssertionError("unreachable")
 
 
-def _load_for_resume(data_manager: DataManager, name: str) -> LoadedTrainingState:
+def _load_for_resume(
+    config: RunConfig, data_manager: DataManager, name: str
+) -> LoadedTrainingState:
+    """The run's latest checkpoint and buffer, each checked against `config` by loading it
+    into a throwaway network, optimizer and buffer check, before anything is written."""
     try:
-        return data_manager.load_initial_state()
+        data_manager.checkpoint_dir("best")
+        loaded = data_manager.load_initial_state()
+        if loaded.checkpoint is None:
+            return loaded
+        network = NeuralNetwork(config.model, config.env, device="cpu")
+        assert loaded.weights is not None and loaded.trainer_state is not None
+        network.set_weights(loaded.weights)
+        Trainer(network, config.train).load_state(loaded.trainer_state)
+        rng_state = loaded.trainer_state.get("torch_rng")
+        if rng_state is not None and not (
+            isinstance(rng_state, torch.Tensor) and rng_state.dtype == torch.uint8
+        ):
+            raise ValueError("trainer.pt holds a torch RNG state that is not a byte tensor")
+        if loaded.buffer is not None:
+            spec = feature_spec(config.env)
+            loaded.buffer.check(spec.board_shape, spec.other_dim, config.env.ACTION_DIM)
     except Exception as error:
         raise ConfigError(
-            f"cannot resume run {name!r}: its latest checkpoint is damaged or from an "
-            f"incompatible version ({one_line(error)}); start a new run "
-            "(--no-resume --run-name NEW)"
+            f"cannot resume run {name!r}: {one_line(error)}; start a new run "
+            "(--no-resume --run-name NEW) or repair the file"
         ) from None
+    buffer = loaded.buffer
+    if buffer is not None and buffer.global_step != loaded.checkpoint.global_step:
+        logger.warning(
+            "resuming step %d with the buffer saved at step %d (buffers are saved every "
+            "BUFFER_SAVE_FREQ_STEPS steps; the examples since were lost)",
+            loaded.checkpoint.global_step,
+            buffer.global_step,
+        )
+    return loaded
 
 
 def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
@@ -79,11 +128,20 @@ def _start_mlflow(config: RunConfig, paths: PathManager, uri: str, previous: str
     else:
         experiment_id = experiment.experiment_id
     if previous is not None:
-        run = mlflow.start_run(run_id=previous)
-        mlflow.log_artifact(str(paths.config_path))
-    else:
-        run = mlflow.start_run(experiment_id=experiment_id, run_name=paths.run_name)
-        log_configs_to_mlflow(config.model_dump(mode="json"))
+        try:
+            run = mlflow.start_run(run_id=previous)
+        except Exception as error:
+            logger.warning(
+                "MLflow run %s of this run is not in %s (%s); logging to a new MLflow run",
+                previous,
+                uri,
+                one_line(error),
+            )
+        else:
+            mlflow.log_artifact(str(paths.config_path))
+            return str(run.info.run_id)
+    run = mlflow.start_run(experiment_id=experiment_id, run_name=paths.run_name)
+    log_configs_to_mlflow(config.model_dump(mode="json"))
     return str(run.info.run_id)
 
 
@@ -104,12 +162,41 @@ def run_training(
     any run data when the request is wrong."""
     name, resuming = resolve_run_name(config, run_name, resume)
     paths = PathManager(config.persistence_root, name)
+    try:
+        lock = RunLock(paths.run_dir).acquire()
+    except RunInUseError as error:
+        raise ConfigError(str(error)) from None
+    try:
+        return _run_locked(
+            config, paths, resuming, workers=workers, device=device, ray_address=ray_address,
+            mlflow_uri=mlflow_uri, stop_event=stop_event, progress_callback=progress_callback,
+        )  # fmt: skip
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    config: RunConfig,
+    paths: PathManager,
+    resuming: bool,
+    *,
+    workers: int | None,
+    device: str | None,
+    ray_address: str | None,
+    mlflow_uri: str | None,
+    stop_event: threading.Event | None,
+    progress_callback: ProgressCallback | None,
+) -> int:
+    """`run_training` once this process holds the run's lock."""
+    name = paths.run_name
     data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
-    loaded = _load_for_resume(data_manager, name) if resuming else LoadedTrainingState()
+    loaded = _load_for_resume(config, data_manager, name) if resuming else LoadedTrainingState()
     _check_resumable(config, loaded)
 
     if ray_address is None:
         prepare_local_ray_environment()
+    for leftover in data_manager.remove_leftovers():
+        logger.warning("removed %s, left by an interrupted save", leftover)
     paths.create()
     log_path = setup_file_logging(paths.logs_dir, name)
     logger.info("run %s (%s); log file %s", name, "resuming" if resuming else "new", log_path)

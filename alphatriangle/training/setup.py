@@ -18,9 +18,9 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_local_ray_environment() -> None:
-    """Before Ray is imported: keep a local Ray's servers on 127.0.0.1 and without auth."""
+    """Before Ray is imported: keep a local Ray's servers on 127.0.0.1. Token authentication
+    stays as Ray sets it (on for a new local cluster: Ray creates `~/.ray/auth_token`)."""
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 
 def init_ray(ray_address: str | None) -> bool:

@@ -1,0 +1,257 @@
+"""Runs that survive: one writer per run, saves that never orphan a pointer, resume after a
+crash's leftovers, damaged files refused before anything is written, a lost MLflow store."""
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from alphatriangle.config import ConfigError, RunConfig, load_run_config
+from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, Serializer
+from alphatriangle.data.run_lock import LOCK_FILE, RunInUseError, RunLock
+from alphatriangle.data.serializer import buffer_from_file, read_json
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.training import run_training
+from alphatriangle.training.runner import resolve_run_name
+from alphatriangle.training.setup import prepare_local_ray_environment
+
+CLI = [sys.executable, "-m", "alphatriangle"]
+
+
+def _config(root: Path, *extra: str) -> RunConfig:
+    return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `root` with its size and modification time (but the run lock, which
+    names its latest holder)."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != LOCK_FILE
+    }
+
+
+def test_run_lock_is_exclusive_and_freed_when_its_holder_dies(tmp_path: Path) -> None:
+    run_dir = tmp_path / "runs" / "r"
+    first = RunLock(run_dir).acquire()
+    with pytest.raises(RunInUseError, match=rf"run 'r' is in use .*pid {os.getpid()}"):
+        RunLock(run_dir).acquire()
+    first.release()
+    with RunLock(run_dir):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from alphatriangle.data.run_lock import "
+         f"RunLock; RunLock(Path({str(run_dir)!r})).acquire(); print('held', flush=True); "
+         "time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunInUseError, match=f"pid {holder.pid}"):
+            RunLock(run_dir).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(run_dir):
+        pass
+
+
+def test_a_second_train_on_a_run_in_use_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    run_dir = tmp_path / "runs" / "busy"
+    with RunLock(run_dir):
+        before = _snapshot(tmp_path)
+        proc = subprocess.run(
+            [*CLI, "train", "--preset", "quick", "--run-name", "busy",
+             "--set", f"persistence.ROOT_DATA_DIR={tmp_path}"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.count("\n") == 1 and "run 'busy' is in use" in proc.stderr
+    assert _snapshot(tmp_path) == before
+
+
+def test_two_new_runs_in_the_same_second_get_two_names(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    first, resumed_first = resolve_run_name(config, None, resume=False)
+    second, resumed_second = resolve_run_name(config, None, resume=False)
+    assert first != second and not resumed_first and not resumed_second
+    assert (tmp_path / "runs" / first).is_dir() and (tmp_path / "runs" / second).is_dir()
+
+
+def _checkpoint(step: int) -> CheckpointData:
+    return CheckpointData(run_name="r", global_step=step, configs={"x": 1})
+
+
+def test_saving_a_step_again_never_leaves_a_pointer_to_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = DataManager(PathManager(tmp_path, "r"))
+    step_dir = manager.save_checkpoint(_checkpoint(7), {"w": np.ones(2, np.float32)}, {})
+    manager.mark_best(step_dir)
+
+    def failing_rename(self: Path, target: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    manager.save_checkpoint(_checkpoint(7), {"w": np.ones(2, np.float32)}, {"n": 1})
+    monkeypatch.undo()
+    assert manager.checkpoint_dir("latest") == step_dir == manager.checkpoint_dir("best")
+    loaded = manager.load_initial_state()
+    assert loaded.checkpoint is not None and loaded.checkpoint.global_step == 7
+    assert loaded.trainer_state == {"n": 1}
+
+
+def test_resume_falls_back_to_the_newest_complete_step_and_clears_leftovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = DataManager(PathManager(tmp_path, "r"))
+    for step in (5, 10):
+        manager.save_checkpoint(_checkpoint(step), {"w": np.full(2, step, np.float32)}, {})
+    pointer = manager.paths.pointer("latest")
+    (manager.paths.checkpoints_dir / "step_000000015.partial").mkdir()
+    (manager.paths.checkpoints_dir / ".latest.json.abc.tmp").write_text("{")
+    (manager.paths.step_dir(10) / ".model.safetensors.x.tmp").write_bytes(b"half")
+    for damage in ("missing", "garbage", "elsewhere", "traversal"):
+        if damage == "missing":
+            pointer.unlink()
+        elif damage == "garbage":
+            pointer.write_text("{not json")
+        elif damage == "elsewhere":
+            pointer.write_text(json.dumps({"step_dir": "step_000000099"}))
+        else:
+            pointer.write_text(json.dumps({"step_dir": "../../../etc"}))
+        with caplog.at_level(logging.WARNING):
+            loaded = manager.load_initial_state()
+        assert loaded.checkpoint is not None and loaded.checkpoint.global_step == 10, damage
+        assert "resuming from step_000000010" in caplog.text
+        caplog.clear()
+    removed = {p.name for p in manager.remove_leftovers()}
+    assert removed == {"step_000000015.partial", ".latest.json.abc.tmp", ".model.safetensors.x.tmp"}
+    assert not list(manager.paths.run_dir.rglob("*.tmp"))
+    assert not list(manager.paths.run_dir.rglob("*.partial"))
+
+
+def test_a_buffer_checks_its_shapes_and_values() -> None:
+    n, board_shape, other_dim, actions = 4, (2, 3, 3), 5, 6
+
+    def buffer(**changes: Any) -> BufferData:
+        data = BufferData(
+            board=np.zeros((n, *board_shape), np.uint8),
+            other=np.zeros((n, other_dim), np.float32),
+            policy=np.full((n, actions), 1 / actions, np.float32),
+            value=np.zeros(n, np.float32),
+            position=0,
+            size=n,
+            priorities=np.ones(n),
+            max_priority=1.0,
+        )
+        for key, value in changes.items():
+            setattr(data, key, value)
+        return data
+
+    buffer().check(board_shape, other_dim, actions)
+    cases: dict[str, dict[str, Any]] = {
+        "board has shape": {"board": np.zeros((n, 2, 3, 4), np.uint8)},
+        "board has type": {"board": np.zeros((n, *board_shape), np.float32)},
+        "policy has shape": {"policy": np.zeros((n, actions + 1), np.float32)},
+        "value holds NaN": {"value": np.array([0, np.nan, 0, 0], np.float32)},
+        "priorities holds negative": {"priorities": np.array([1.0, -1.0, 1.0, 1.0])},
+        "position 9": {"position": 9},
+        "max priority": {"max_priority": float("nan")},
+    }
+    for message, changes in cases.items():
+        with pytest.raises(ValueError, match=message):
+            buffer(**changes).check(board_shape, other_dim, actions)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Path:
+    """A quick run of 20 steps (checkpoints at 10 and 20, a buffer), to copy and damage."""
+    root = tmp_path_factory.mktemp("trained")
+    assert run_training(_config(root, "train.MAX_TRAINING_STEPS=20"), run_name="base") == 0
+    return root
+
+
+def _copy_run(trained: Path, tmp_path: Path) -> tuple[Path, PathManager]:
+    root = tmp_path / "data"
+    shutil.copytree(trained, root)
+    return root, PathManager(root, "base")
+
+
+def _damage(paths: PathManager, what: str) -> None:
+    step = paths.step_dir(20)
+    if what == "best pointer":
+        paths.pointer("best").write_text('{"step_dir": 7}')
+    elif what == "state":
+        (step / "state.json").write_text("[1, 2")
+    elif what == "trainer":
+        (step / "trainer.pt").write_bytes(b"\x80\x02not a torch file")
+    elif what == "weights of another size":
+        other = load_run_config("quick", overrides=["model.CONV_FILTERS=4"])
+        weights = NeuralNetwork(other.model, other.env, device="cpu").get_weights()
+        Serializer().save_weights(step / "model.safetensors", weights)
+    else:
+        data = buffer_from_file(paths.buffer_path)
+        if what == "buffer of other shapes":
+            data.other = data.other[:, :-1]
+        elif what == "buffer with NaN":
+            data.value[0] = np.nan
+        else:
+            data.priorities[0] = -1.0
+        Serializer().save_buffer(paths.buffer_path, data)
+
+
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        ("best pointer", "names 7, not a step directory"),
+        ("state", "cannot resume run 'base'"),
+        ("trainer", "cannot resume run 'base'"),
+        ("weights of another size", "cannot resume run 'base'"),
+        ("buffer of other shapes", "buffer other has shape"),
+        ("buffer with NaN", "buffer value holds NaN"),
+        ("buffer with a negative priority", "buffer priorities holds negative"),
+    ],
+)
+def test_damaged_files_are_refused_before_anything_is_written(
+    trained_run: Path, tmp_path: Path, what: str, message: str
+) -> None:
+    root, paths = _copy_run(trained_run, tmp_path)
+    _damage(paths, what)
+    before = _snapshot(root)
+    with pytest.raises(ConfigError, match=message) as error:
+        run_training(_config(root, "train.MAX_TRAINING_STEPS=30"), run_name="base")
+    assert "\n" not in str(error.value)
+    assert _snapshot(root) == before
+
+
+def test_resume_after_losing_the_mlflow_store_starts_a_new_mlflow_run(
+    trained_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, paths = _copy_run(trained_run, tmp_path)
+    old_run = read_json(paths.step_dir(20) / "state.json")["mlflow_run_id"]
+    (root / "mlflow.db").unlink()
+    with caplog.at_level(logging.WARNING):
+        code = run_training(_config(root, "train.MAX_TRAINING_STEPS=30"), run_name="base")
+    assert code == 0
+    assert "logging to a new MLflow run" in caplog.text
+    new_run = read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"]
+    assert new_run not in (None, old_run)
+    assert buffer_from_file(paths.buffer_path).global_step == 30
+
+
+def test_local_ray_keeps_token_authentication(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
+    prepare_local_ray_environment()
+    assert "RAY_AUTH_MODE" not in os.environ
+    assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
