@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup examples browser lint test train watch bench clean
+.PHONY: setup examples browser lint test faults train watch bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ browser:
 
 test: lint browser examples
 	$(BIN)/pytest
+
+# Fault injection in full: SIGKILL a training run 20 times and resume it each time.
+faults: examples
+	FAULT_KILLS=20 $(BIN)/pytest -m faults -v
 
 # The main job: self-play training with the laptop preset (resumes the latest run).
 train: setup
