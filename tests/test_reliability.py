@@ -7,20 +7,25 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
+import ray
 
 from alphatriangle.config import ConfigError, RunConfig, load_run_config
 from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, Serializer
 from alphatriangle.data.run_lock import LOCK_FILE, RunInUseError, RunLock
 from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.nn import NeuralNetwork
-from alphatriangle.training import run_training
+from alphatriangle.training import TrainingLoop, run_training, setup_training_components
 from alphatriangle.training.runner import resolve_run_name
 from alphatriangle.training.setup import prepare_local_ray_environment
+from alphatriangle.training.worker_manager import WorkerFailedError, WorkerManager, backoff_seconds
 
 CLI = [sys.executable, "-m", "alphatriangle"]
 
@@ -255,3 +260,120 @@ def test_local_ray_keeps_token_authentication(monkeypatch: pytest.MonkeyPatch) -
     prepare_local_ray_environment()
     assert "RAY_AUTH_MODE" not in os.environ
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
+
+
+def _manager_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_per_actor: list[int]
+) -> WorkerManager:
+    config = _config(tmp_path, "train.NUM_SELF_PLAY_WORKERS=1")
+    created = iter(fail_per_actor)
+
+    class FlakyWorker:
+        """A real actor standing in for a self-play worker: raises on its first `fail` calls
+        (defined here so that Ray ships the class by value to its worker processes)."""
+
+        def __init__(self, fail: int) -> None:
+            self.fail = fail
+
+        def run_episodes(self) -> list[object]:
+            if self.fail > 0:
+                raise RuntimeError("injected fault")
+            return []
+
+        def set_weights(self, weights: object) -> None:
+            return None
+
+        def set_current_trainer_step(self, step: int) -> None:
+            return None
+
+    flaky: Any = ray.remote(num_cpus=0)(FlakyWorker)
+    monkeypatch.setattr(
+        WorkerManager, "_create", lambda self, worker_id: flaky.remote(next(created))
+    )
+    components: Any = SimpleNamespace(config=config, num_workers=1, stats_collector_actor=None)
+    manager = WorkerManager(components)
+    manager.initialize_workers({}, 0)
+    manager.submit_all()
+    return manager
+
+
+def _collect_until(manager: WorkerManager, done: Any, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        for worker_id, _ in manager.get_completed_tasks(timeout=0.2):
+            manager.submit_task(worker_id)
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_worker_that_raises_is_restarted_with_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        manager = _manager_with(tmp_path, monkeypatch, [1, 1, 0])
+        _collect_until(manager, lambda: manager.replacements == 2 and manager.failures[0] == 0)
+    assert manager.replacements == 2 and manager.failures[0] == 0
+    lines = [
+        r.getMessage() for r in caplog.records if "self-play worker 0 failed" in r.getMessage()
+    ]
+    assert len(lines) == 2
+    assert "injected fault" in lines[0] and "restarting it in 1 s (failure 1 of 5)" in lines[0]
+    assert "restarting it in 2 s (failure 2 of 5)" in lines[1]
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4, 9)] == [1.0, 2.0, 4.0, 8.0, 30.0]
+    manager.cleanup()
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_worker_that_always_fails_ends_the_run_with_one_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("alphatriangle.training.worker_manager.MAX_BACKOFF_SECONDS", 0.1)
+    manager = _manager_with(tmp_path, monkeypatch, [1] * 10)
+    with pytest.raises(WorkerFailedError, match="failed 5 times in a row; the last error") as error:
+        _collect_until(manager, lambda: False, seconds=60)
+    assert "injected fault" in str(error.value) and "\n" not in str(error.value)
+    manager.cleanup()
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _config(
+        tmp_path, "train.MAX_TRAINING_STEPS=100000", "train.EVAL_FREQ_STEPS=10",
+        "train.EVAL_GAMES=64", "train.EVAL_SIMULATIONS=64",
+    )  # fmt: skip
+    components, _ = setup_training_components(
+        config, "evalfault", tracking_uri=f"sqlite:///{tmp_path}/m.db"
+    )
+    assert components is not None
+    loop = TrainingLoop(components)
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(loop.run()))
+    with caplog.at_level(logging.INFO):
+        thread.start()
+        try:
+            _wait_for(lambda: loop.eval_in_flight is not None, 240, "an evaluation")
+            first = loop.evaluator
+            ray.kill(first)
+            _wait_for(lambda: loop.evaluator_failures == 1, 120, "the failure to be seen")
+            _wait_for(
+                lambda: loop.evaluator is not None and loop.evaluator is not first, 240,
+                "a new evaluator",
+            )  # fmt: skip
+            _wait_for(lambda: loop.eval_in_flight is not None, 240, "the next evaluation")
+        finally:
+            loop.request_stop()
+            thread.join(timeout=240)
+    assert result == ["stopped"]
+    assert "evaluation failed (" in caplog.text
+    assert "stopping without waiting for the running evaluation" in caplog.text
+    ray.kill(components.stats_collector_actor)
+
+
+def _wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

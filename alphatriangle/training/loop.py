@@ -14,9 +14,15 @@ import torch
 from alphatriangle.data import CheckpointData, LoadedTrainingState
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
-from alphatriangle.training.worker_manager import WorkerManager
+from alphatriangle.training.worker_manager import WorkerManager, failure_reason
 
 logger = logging.getLogger(__name__)
+
+EVAL_WAIT_ON_STOP_SECONDS = 5.0
+"""On a stop request the final checkpoint waits this long at most for a running evaluation."""
+EVAL_WAIT_AT_END_SECONDS = 600.0
+MAX_EVALUATOR_FAILURES = 3
+"""Evaluations stop for the rest of the run after this many failures of the evaluator."""
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -45,6 +51,7 @@ class TrainingLoop:
         self.last_buffer_save_step = 0
         self.evaluator: Any = None
         self.eval_in_flight: Any = None
+        self.evaluator_failures = 0
 
     def set_initial_state(self, loaded: LoadedTrainingState) -> None:
         """Continue from a checkpoint: weights, optimizer, buffer, counters, RNG, stats."""
@@ -118,7 +125,8 @@ class TrainingLoop:
             self.helpers.log_weight_update(self.global_step)
         if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
-        if self.global_step % train.EVAL_FREQ_STEPS == 0 and self.eval_in_flight is None:
+        due = self.global_step % train.EVAL_FREQ_STEPS == 0 and self.eval_in_flight is None
+        if due and self.evaluator_failures < MAX_EVALUATOR_FAILURES:
             self.start_evaluation()
 
     def start_evaluation(self) -> None:
@@ -143,8 +151,8 @@ class TrainingLoop:
         ref, self.eval_in_flight = self.eval_in_flight, None
         try:
             outcome = ray.get(ref)
-        except Exception:
-            logger.exception("evaluation failed; training goes on")
+        except Exception as error:
+            self._evaluator_failed(error)
             return
         c = self.components
         info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
@@ -167,6 +175,22 @@ class TrainingLoop:
             logger.info("best checkpoint is now %s", step_dir.name)
             if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
                 _log_artifacts(step_dir, "checkpoints/best")
+
+    def _evaluator_failed(self, error: Exception) -> None:
+        """Drop the evaluator (the next evaluation starts a new one); after
+        `MAX_EVALUATOR_FAILURES` failures, evaluate no more in this run."""
+        import ray
+
+        self.evaluator_failures += 1
+        if self.evaluator is not None:
+            ray.kill(self.evaluator)
+            self.evaluator = None
+        last = self.evaluator_failures >= MAX_EVALUATOR_FAILURES
+        logger.warning(
+            "evaluation failed (%s); %s",
+            failure_reason(error),
+            "no more evaluations in this run" if last else "the next one gets a new evaluator",
+        )
 
     def run(self) -> str:
         c = self.components
@@ -203,7 +227,11 @@ class TrainingLoop:
         finally:
             self.worker_manager.cleanup()
         if self.eval_in_flight is not None:
-            self.collect_evaluation(timeout=600.0)
+            wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
+            self.collect_evaluation(timeout=wait)
+            if self.eval_in_flight is not None:
+                logger.info("stopping without waiting for the running evaluation")
+                self.eval_in_flight = None
         if self.evaluator is not None:
             import ray
 

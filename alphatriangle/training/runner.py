@@ -23,6 +23,7 @@ from alphatriangle.rl.core import Trainer
 from alphatriangle.training.logging_utils import log_configs_to_mlflow, setup_file_logging
 from alphatriangle.training.loop import ProgressCallback, TrainingLoop
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
+from alphatriangle.training.worker_manager import WorkerFailedError
 from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,9 @@ def _run_locked(
         code = EXIT_COMPLETED if status == "completed" else EXIT_STOPPED
         logger.info("run %s %s at step %d", name, status, loop.global_step)
         return code
+    except WorkerFailedError as error:
+        logger.error("training stopped: %s", error)
+        return EXIT_FAILED
     except Exception:
         logger.exception("training failed")
         return EXIT_FAILED

@@ -1,17 +1,41 @@
 """`WorkerManager`: the pool of self-play actors: create, submit, collect, replace, update."""
 
 import logging
+import time
 from typing import Any
 
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl import SelfPlayResult, remote_self_play_worker
 from alphatriangle.training.components import TrainingComponents
+from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
 
+MAX_CONSECUTIVE_FAILURES = 5
+"""A worker that fails this many times in a row (raising or dying) ends the run."""
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class WorkerFailedError(RuntimeError):
+    """A self-play worker keeps failing; the message is one line for the user."""
+
+
+def failure_reason(error: Exception) -> str:
+    """One line: the exception a task raised inside its worker, else Ray's own message."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, Exception):
+        return f"{type(cause).__name__}: {one_line(cause)}"
+    return one_line(error)
+
+
+def backoff_seconds(failures: int) -> float:
+    """Wait before restarting a worker after its `failures`-th failure in a row: 1, 2, 4 ... s."""
+    return float(min(MAX_BACKOFF_SECONDS, 2.0 ** (failures - 1)))
+
 
 class WorkerManager:
-    """Keeps one `run_episodes` task in flight per worker."""
+    """Keeps one `run_episodes` task in flight per worker; a worker that raises or dies is
+    restarted after a growing delay, and one that keeps failing ends the run."""
 
     def __init__(self, components: TrainingComponents) -> None:
         self.components = components
@@ -21,6 +45,8 @@ class WorkerManager:
         self.weights_step = 0
         self.replacements = 0
         self.generation: dict[int, int] = {}
+        self.failures: dict[int, int] = {}
+        self.restart_due: dict[int, float] = {}
 
     def _create(self, worker_id: int) -> Any:
         cfg = self.components.config
@@ -61,26 +87,48 @@ class WorkerManager:
             if worker_id not in busy:
                 self.submit_task(worker_id)
 
-    def replace_worker(self, worker_id: int) -> None:
-        """Start a new actor in place of one that died, and give it work."""
+    def _failed(self, worker_id: int, error: Exception) -> None:
+        """Drop a worker that raised or died and schedule its restart, or end the run."""
         import ray
 
-        old = self.workers.get(worker_id)
+        failures = self.failures.get(worker_id, 0) + 1
+        self.failures[worker_id] = failures
+        reason = failure_reason(error)
+        if failures >= MAX_CONSECUTIVE_FAILURES:
+            raise WorkerFailedError(
+                f"self-play worker {worker_id} failed {failures} times in a row; "
+                f"the last error: {reason}"
+            )
+        old = self.workers.pop(worker_id, None)
         if old is not None:
             ray.kill(old, no_restart=True)
-        self.workers[worker_id] = self._create(worker_id)
-        self.replacements += 1
+        delay = backoff_seconds(failures)
+        self.restart_due[worker_id] = time.monotonic() + delay
         logger.warning(
-            "self-play worker %d died; replaced it (%d replacements)", worker_id, self.replacements
-        )
-        self.submit_task(worker_id)
+            "self-play worker %d failed (%s); restarting it in %.0f s (failure %d of %d)",
+            worker_id, reason, delay, failures, MAX_CONSECUTIVE_FAILURES,
+        )  # fmt: skip
+
+    def restart_due_workers(self) -> None:
+        """Start a new actor, with work, for each failed worker whose wait is over."""
+        now = time.monotonic()
+        for worker_id, due in list(self.restart_due.items()):
+            if now >= due:
+                del self.restart_due[worker_id]
+                self.workers[worker_id] = self._create(worker_id)
+                self.replacements += 1
+                self.submit_task(worker_id)
 
     def get_completed_tasks(self, timeout: float) -> list[tuple[int, list[SelfPlayResult]]]:
-        """Finished tasks' results (waiting up to `timeout` s for the first one)."""
+        """Finished tasks' results (waiting up to `timeout` s for the first one); a task whose
+        worker raised or died schedules that worker's restart instead."""
         import ray
-        from ray.exceptions import RayActorError
+        from ray.exceptions import RayActorError, RayTaskError
 
+        self.restart_due_workers()
         if not self.tasks:
+            if timeout > 0:
+                time.sleep(timeout)
             return []
         ready, _ = ray.wait(list(self.tasks), num_returns=len(self.tasks), timeout=timeout)
         completed = []
@@ -88,8 +136,10 @@ class WorkerManager:
             worker_id = self.tasks.pop(ref)
             try:
                 completed.append((worker_id, ray.get(ref)))
-            except RayActorError:
-                self.replace_worker(worker_id)
+            except (RayActorError, RayTaskError) as error:
+                self._failed(worker_id, error)
+            else:
+                self.failures[worker_id] = 0
         return completed
 
     def update_worker_networks(self, weights: Weights, global_step: int) -> None:
@@ -114,3 +164,4 @@ class WorkerManager:
             ray.kill(actor, no_restart=True)
         self.workers.clear()
         self.tasks.clear()
+        self.restart_due.clear()
