@@ -15,6 +15,7 @@ from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import Experiences
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings
 from alphatriangle.stats import StatsCollector
+from alphatriangle.stats.collector import CHECKPOINT_HISTORY
 
 ENV = EnvConfig()
 SPEC = feature_spec(ENV)
@@ -127,6 +128,28 @@ def test_stats_collector_keeps_bounded_history_and_state() -> None:
     assert other.get_data() == stats.get_data()
     stats.clear()
     assert stats.get_data() == {}
+
+
+def test_a_checkpoint_keeps_a_compact_bounded_stats_history(tmp_path: Path) -> None:
+    stats = StatsCollector(max_history=5_000)
+    for i in range(CHECKPOINT_HISTORY + 500):
+        stats.log("Loss/Total", float(i), {"global_step": i, "buffer_size": 2 * i})
+    state = stats.get_state()
+    column = state["columns"]["Loss/Total"]
+    assert column["value"][0] == 500.0 and len(column["value"]) == CHECKPOINT_HISTORY
+    assert column["global_step"][-1] == CHECKPOINT_HISTORY + 499
+    assert column["worker_id"][0] == -1
+    manager = DataManager(PathManager(tmp_path, "r"))
+    checkpoint = _checkpoint(3).model_copy(update={"stats_collector_state": state})
+    step_dir = manager.save_checkpoint(checkpoint, {"w": np.ones(2, np.float32)}, {})
+    text = (step_dir / "state.json").read_text()
+    assert text.count("\n") == 1 and len(text) < 80 * CHECKPOINT_HISTORY
+    restored = StatsCollector()
+    loaded = manager.load_initial_state().checkpoint
+    assert loaded is not None
+    restored.set_state(loaded.stats_collector_state)
+    entries = restored.get_metric_data("Loss/Total")
+    assert entries[0] == (500.0, {"global_step": 500, "buffer_size": 1000})
 
 
 def test_stats_are_forwarded_to_a_real_mlflow_store_and_tensorboard(tmp_path: Path) -> None:

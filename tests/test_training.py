@@ -18,6 +18,7 @@ import ray
 from alphatriangle.config import RunConfig, load_run_config
 from alphatriangle.data import DataManager, PathManager
 from alphatriangle.data.serializer import buffer_from_file, read_json
+from alphatriangle.evaluation import default_seeds, play_baseline
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
 
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -60,10 +61,24 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["train.BATCH_SIZE"] == "16"
-    assert "Loss/Total" in run.data.metrics
+    losses = client.get_metric_history(run_id, "Loss/Total")
+    assert sorted(int(m.step) for m in losses) == [5, 10, 15, 20]
+    grad_mean = {int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm")}
+    grad_max = {
+        int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm_Max")
+    }
+    assert grad_mean.keys() == grad_max.keys() and all(
+        grad_max[s] >= grad_mean[s] for s in grad_mean
+    )
     assert "RL/Episode_Score" in run.data.metrics
     evaluations = client.get_metric_history(run_id, "Eval/Mean")
     assert [int(m.step) for m in evaluations] == [20]
+    seeds = default_seeds(config.train.EVAL_GAMES)
+    for policy in ("planner", "greedy"):
+        reference = client.get_metric_history(run_id, f"Eval/{policy.title()}_Mean")
+        expected = play_baseline(policy, seeds, config.env, config.planner).summary()["mean"]
+        assert [int(m.step) for m in reference] == [20]
+        assert reference[0].value == pytest.approx(expected)
     assert DataManager(paths).checkpoint_dir("best") == paths.step_dir(20)
     best_score = read_json(paths.step_dir(20) / "state.json")["best_eval_score"]
     assert best_score == pytest.approx(evaluations[0].value)

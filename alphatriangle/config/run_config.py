@@ -68,6 +68,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "MIN_BUFFER_SIZE_TO_TRAIN": 32,
             "MAX_SAMPLES_PER_EXPERIENCE": 16.0,
             "WORKER_UPDATE_FREQ_STEPS": 10,
+            "METRICS_LOG_FREQ_STEPS": 5,
             "CHECKPOINT_SAVE_FREQ_STEPS": 10,
             "EVAL_FREQ_STEPS": 20,
             "EVAL_GAMES": 4,

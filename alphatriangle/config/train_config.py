@@ -59,6 +59,12 @@ class TrainConfig(BaseModel):
     COMPILE_MODEL: bool = False
     USE_MIXED_PRECISION: bool = Field(default=True, description="Only takes effect on CUDA.")
 
+    METRICS_LOG_FREQ_STEPS: int = Field(
+        default=50,
+        ge=1,
+        description="Training metrics reach MLflow and TensorBoard once per this many steps, "
+        "as the mean over them (and the max of the gradient norm and TD error).",
+    )
     CHECKPOINT_SAVE_FREQ_STEPS: int = Field(default=500, ge=1)
     EVAL_FREQ_STEPS: int = Field(
         default=1_000,

@@ -65,7 +65,9 @@ class DataManager:
             target.mkdir(parents=True)
         self.serializer.save_weights(target / MODEL_FILE, weights)
         self.serializer.save_torch_state(target / TRAINER_FILE, trainer_state)
-        self.serializer.save_json(target / STATE_FILE, checkpoint.model_dump(mode="json"))
+        self.serializer.save_json(
+            target / STATE_FILE, checkpoint.model_dump(mode="json"), compact=True
+        )
         if target != final:
             target.rename(final)
             fsync_dir(final.parent)

@@ -48,8 +48,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, payload: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+def atomic_write_json(path: Path, payload: Any, compact: bool = False) -> None:
+    """Indented JSON, or with `compact` one line without spaces (large checkpoint states)."""
+    if compact:
+        text = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    else:
+        text = json.dumps(payload, indent=2, sort_keys=True)
+    atomic_write_bytes(path, (text + "\n").encode())
 
 
 def read_json(path: Path) -> Any:
@@ -123,8 +128,8 @@ class Serializer:
     def load_torch_state(self, path: Path) -> dict[str, Any]:
         return torch_state_from_bytes(path.read_bytes())
 
-    def save_json(self, path: Path, payload: Any) -> None:
-        atomic_write_json(path, payload)
+    def save_json(self, path: Path, payload: Any, compact: bool = False) -> None:
+        atomic_write_json(path, payload, compact)
 
     def load_json(self, path: Path) -> Any:
         return read_json(path)

@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 
 MetricEntry = tuple[float, StepInfo]
 
+STEP_INFO_KEYS = tuple(StepInfo.__annotations__)
+CHECKPOINT_HISTORY = 1_000
+"""Newest entries per metric a checkpoint keeps (the dashboards hold the full history)."""
+
 
 class StatsCollector:
     """Use in-process or as a Ray actor (`stats_collector_actor()`)."""
@@ -79,20 +83,29 @@ class StatsCollector:
             self._pending.clear()
 
     def get_state(self) -> dict[str, Any]:
-        """The history as plain JSON data, for checkpoints."""
+        """The newest `CHECKPOINT_HISTORY` entries per metric as columns of plain numbers
+        (compact JSON for checkpoints): the values, and each `StepInfo` key (-1 if absent)."""
         with self._lock:
-            return {
-                "max_history": self.max_history,
-                "data": {name: [[v, dict(i)] for v, i in h] for name, h in self._data.items()},
-            }
+            columns = {}
+            for name, history in self._data.items():
+                entries = list(history)[-CHECKPOINT_HISTORY:]
+                column: dict[str, list[float] | list[int]] = {"value": [v for v, _ in entries]}
+                plain: list[dict[str, int]] = [dict(info) for _, info in entries]  # type: ignore[arg-type]
+                for key in STEP_INFO_KEYS:
+                    column[key] = [entry.get(key, -1) for entry in plain]
+                columns[name] = column
+            return {"max_history": self.max_history, "columns": columns}
 
     def set_state(self, state: dict[str, Any]) -> None:
         with self._lock:
             self.max_history = int(state.get("max_history", self.max_history))
-            self._data = {
-                name: deque(((float(v), i) for v, i in entries), maxlen=self.max_history)
-                for name, entries in state.get("data", {}).items()
-            }
+            self._data = {}
+            for name, column in state.get("columns", {}).items():
+                history: deque[MetricEntry] = deque(maxlen=self.max_history)
+                for i, value in enumerate(column["value"]):
+                    info = {key: column[key][i] for key in STEP_INFO_KEYS if column[key][i] >= 0}
+                    history.append((float(value), info))  # type: ignore[arg-type]
+                self._data[name] = history
 
     def flush(self) -> int:
         """Write pending per-step averages to MLflow and TensorBoard; return how many."""

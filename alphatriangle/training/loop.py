@@ -226,6 +226,7 @@ class TrainingLoop:
                         self.progress_callback(progress)
         finally:
             self.worker_manager.cleanup()
+            self.helpers.flush_train_metrics(self.global_step)
         if self.eval_in_flight is not None:
             wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
             self.collect_evaluation(timeout=wait)

@@ -14,6 +14,9 @@ from alphatriangle.utils import StepInfo
 
 logger = logging.getLogger(__name__)
 
+MAX_LOGGED = ("Train/Grad_Norm", "Loss/Mean_Abs_TD_Error")
+"""Training metrics whose maximum over a logging interval is logged too (`<name>_Max`)."""
+
 
 @dataclass
 class TrainingProgress:
@@ -51,6 +54,7 @@ class LoopHelpers:
         self.start = time.monotonic()
         self.last_rate_time = self.start
         self.last_counts = (0, 0, 0)
+        self.pending_train_metrics: dict[str, list[float]] = {}
         train = components.config.train
         self.progress = TrainingProgress(
             run_name=components.run_name,
@@ -112,9 +116,25 @@ class LoopHelpers:
         self.progress.recent_scores.append(result.final_score)
 
     def log_train_metrics(self, metrics: dict[str, float], global_step: int) -> None:
-        info = self.step_info(global_step)
-        self.stats.log_batch.remote({name: [(value, info)] for name, value in metrics.items()})
+        """Collect one step's metrics; every `METRICS_LOG_FREQ_STEPS` steps log their means."""
+        for name, value in metrics.items():
+            self.pending_train_metrics.setdefault(name, []).append(value)
         self.progress.losses = metrics
+        if global_step % self.components.config.train.METRICS_LOG_FREQ_STEPS == 0:
+            self.flush_train_metrics(global_step)
+
+    def flush_train_metrics(self, global_step: int) -> None:
+        """Log the mean (and, for `MAX_LOGGED`, the max) of the metrics collected so far."""
+        if not self.pending_train_metrics:
+            return
+        info = self.step_info(global_step)
+        batch = {}
+        for name, values in self.pending_train_metrics.items():
+            batch[name] = [(float(np.mean(values)), info)]
+            if name in MAX_LOGGED:
+                batch[f"{name}_Max"] = [(float(np.max(values)), info)]
+        self.stats.log_batch.remote(batch)
+        self.pending_train_metrics = {}
 
     def log_weight_update(self, global_step: int) -> None:
         """The `Events/Weight_Update` event, valued and stepped at `global_step`."""
