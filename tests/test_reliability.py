@@ -275,7 +275,7 @@ def _manager_with(
         def __init__(self, fail: int) -> None:
             self.fail = fail
 
-        def run_episodes(self) -> list[object]:
+        def run_for(self, max_seconds: float) -> list[object]:
             if self.fail > 0:
                 raise RuntimeError("injected fault")
             return []

@@ -50,6 +50,23 @@ def test_worker_plays_full_games_with_the_default_network() -> None:
         assert result.worker_id == 0
 
 
+def test_run_for_reports_positions_before_any_game_ends() -> None:
+    worker = SelfPlayWorker(1, ENV, MCTS, ModelConfig(), TRAIN, seed=5)
+    first = worker.run_for(0.0)
+    assert first.results == [] and first.positions == TRAIN.SELF_PLAY_GAMES_PER_WORKER
+    played = first.positions
+    while True:
+        batch = worker.run_for(60.0)
+        played += batch.positions
+        if batch.results:
+            break
+        assert batch.positions > 0
+    for result in batch.results:
+        _check_result(result)
+    assert played >= sum(r.episode_steps for r in batch.results)
+    assert played % TRAIN.SELF_PLAY_GAMES_PER_WORKER == 0
+
+
 @ray.remote
 class RecordingCollector:
     """Records what workers send to `log_batch` (the interface of the stats collector)."""

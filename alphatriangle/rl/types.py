@@ -36,6 +36,15 @@ class Experiences:
 
 
 @dataclass(frozen=True)
+class SelfPlayBatch:
+    """What one `run_for` call produced: the games it finished and every position it played
+    (finished or not), so progress is counted as it happens."""
+
+    results: list["SelfPlayResult"]
+    positions: int
+
+
+@dataclass(frozen=True)
 class SelfPlayResult:
     """One finished self-play game."""
 

@@ -97,8 +97,9 @@ class TrainingLoop:
 
     def _collect(self, timeout: float) -> None:
         c = self.components
-        for worker_id, results in self.worker_manager.get_completed_tasks(timeout):
-            for result in results:
+        for worker_id, played in self.worker_manager.get_completed_tasks(timeout):
+            self.helpers.count_positions(played.positions)
+            for result in played.results:
                 experiences = self.helpers.validate_experiences(result.experiences)
                 if experiences is not None:
                     c.buffer.add_batch(experiences)

@@ -112,8 +112,11 @@ class LoopHelpers:
             }
         )
         self.progress.episodes += 1
-        self.progress.positions += result.episode_steps
         self.progress.recent_scores.append(result.final_score)
+
+    def count_positions(self, positions: int) -> None:
+        """Positions self-play played, counted as they are played (not when games end)."""
+        self.progress.positions += positions
 
     def log_train_metrics(self, metrics: dict[str, float], global_step: int) -> None:
         """Collect one step's metrics; every `METRICS_LOG_FREQ_STEPS` steps log their means."""

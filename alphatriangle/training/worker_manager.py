@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from alphatriangle.nn.network import Weights
-from alphatriangle.rl import SelfPlayResult, remote_self_play_worker
+from alphatriangle.rl import SelfPlayBatch, remote_self_play_worker
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.utils import one_line
 
@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 MAX_CONSECUTIVE_FAILURES = 5
 """A worker that fails this many times in a row (raising or dying) ends the run."""
 MAX_BACKOFF_SECONDS = 30.0
+TASK_SECONDS = 2.0
+"""A self-play task returns after this long even if no game ended, with the positions it
+played, so the live view and `Rate/Positions_per_sec` move with a slow network too."""
 
 
 class WorkerFailedError(RuntimeError):
@@ -34,7 +37,7 @@ def backoff_seconds(failures: int) -> float:
 
 
 class WorkerManager:
-    """Keeps one `run_episodes` task in flight per worker; a worker that raises or dies is
+    """Keeps one `run_for` task in flight per worker; a worker that raises or dies is
     restarted after a growing delay, and one that keeps failing ends the run."""
 
     def __init__(self, components: TrainingComponents) -> None:
@@ -78,7 +81,7 @@ class WorkerManager:
         logger.info("started %d self-play workers", len(self.workers))
 
     def submit_task(self, worker_id: int) -> None:
-        ref = self.workers[worker_id].run_episodes.remote()
+        ref = self.workers[worker_id].run_for.remote(TASK_SECONDS)
         self.tasks[ref] = worker_id
 
     def submit_all(self) -> None:
@@ -119,7 +122,7 @@ class WorkerManager:
                 self.replacements += 1
                 self.submit_task(worker_id)
 
-    def get_completed_tasks(self, timeout: float) -> list[tuple[int, list[SelfPlayResult]]]:
+    def get_completed_tasks(self, timeout: float) -> list[tuple[int, SelfPlayBatch]]:
         """Finished tasks' results (waiting up to `timeout` s for the first one); a task whose
         worker raised or died schedules that worker's restart instead."""
         import ray

@@ -18,7 +18,7 @@ from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
-from alphatriangle.rl.types import Experiences, SelfPlayResult, n_step_returns
+from alphatriangle.rl.types import Experiences, SelfPlayBatch, SelfPlayResult, n_step_returns
 from alphatriangle.utils import StepInfo
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,22 @@ class SelfPlayWorker:
         """Play until at least one game finishes; return every finished game."""
         while not self.finished:
             self._play_move()
+        return self._take_finished()
+
+    def run_for(self, max_seconds: float) -> SelfPlayBatch:
+        """Play until a game finishes or `max_seconds` pass (at least one move); return the
+        finished games and the positions played, so a slow network still shows progress."""
+        import time
+
+        deadline = time.perf_counter() + max_seconds
+        positions = 0
+        while True:
+            self._play_move()
+            positions += len(self.trajectories)
+            if self.finished or time.perf_counter() >= deadline:
+                return SelfPlayBatch(self._take_finished(), positions)
+
+    def _take_finished(self) -> list[SelfPlayResult]:
         self._flush_metrics()
         results = list(self.finished)
         self.finished.clear()
