@@ -377,3 +377,16 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_unwritable_data_directory_gets_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the data directory should be")
+    proc = subprocess.run(
+        [*CLI, "train", "--preset", "quick", "--set", f"persistence.ROOT_DATA_DIR={blocker}/data"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.count("\n") == 1
+    assert "cannot write run data under" in proc.stderr and "Traceback" not in proc.stderr
+    assert blocker.read_text() == "a file where the data directory should be"

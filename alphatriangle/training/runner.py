@@ -1,5 +1,6 @@
 """`run_training`: one headless training run from configuration to cleanup."""
 
+import errno
 import itertools
 import logging
 import threading
@@ -29,6 +30,8 @@ from alphatriangle.utils import one_line
 logger = logging.getLogger(__name__)
 
 EXIT_COMPLETED, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG)
+"""Write failures that mean the disk is full or read-only, not a bug."""
 
 
 def _has_checkpoint(paths: PathManager) -> bool:
@@ -146,6 +149,13 @@ def _start_mlflow(config: RunConfig, paths: PathManager, uri: str, previous: str
     return str(run.info.run_id)
 
 
+def _unwritable(config: RunConfig, error: OSError) -> ConfigError:
+    return ConfigError(
+        f"cannot write run data under {config.persistence_root} ({one_line(error)}); "
+        "free some space or choose a writable persistence.ROOT_DATA_DIR"
+    )
+
+
 def run_training(
     config: RunConfig,
     *,
@@ -161,12 +171,14 @@ def run_training(
     """Train until `MAX_TRAINING_STEPS` or a stop request; returns the exit code
     (0 completed, 130 stopped on request, 1 failed). Raises `ConfigError` before touching
     any run data when the request is wrong."""
-    name, resuming = resolve_run_name(config, run_name, resume)
-    paths = PathManager(config.persistence_root, name)
     try:
+        name, resuming = resolve_run_name(config, run_name, resume)
+        paths = PathManager(config.persistence_root, name)
         lock = RunLock(paths.run_dir).acquire()
     except RunInUseError as error:
         raise ConfigError(str(error)) from None
+    except OSError as error:
+        raise _unwritable(config, error) from None
     try:
         return _run_locked(
             config, paths, resuming, workers=workers, device=device, ray_address=ray_address,
@@ -196,12 +208,15 @@ def _run_locked(
 
     if ray_address is None:
         prepare_local_ray_environment()
-    for leftover in data_manager.remove_leftovers():
-        logger.warning("removed %s, left by an interrupted save", leftover)
-    paths.create()
-    log_path = setup_file_logging(paths.logs_dir, name)
+    try:
+        for leftover in data_manager.remove_leftovers():
+            logger.warning("removed %s, left by an interrupted save", leftover)
+        paths.create()
+        log_path = setup_file_logging(paths.logs_dir, name)
+        data_manager.save_configs(config.model_dump(mode="json"))
+    except OSError as error:
+        raise _unwritable(config, error) from None
     logger.info("run %s (%s); log file %s", name, "resuming" if resuming else "new", log_path)
-    data_manager.save_configs(config.model_dump(mode="json"))
     uri = mlflow_uri or config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
 
     import mlflow
@@ -227,6 +242,16 @@ def _run_locked(
         return code
     except WorkerFailedError as error:
         logger.error("training stopped: %s", error)
+        return EXIT_FAILED
+    except OSError as error:
+        if error.errno not in STORAGE_ERRNOS:
+            logger.exception("training failed")
+            return EXIT_FAILED
+        logger.error(
+            "training stopped: cannot write the run's files (%s); its last complete "
+            "checkpoint is intact",
+            one_line(error),
+        )
         return EXIT_FAILED
     except Exception:
         logger.exception("training failed")
