@@ -125,6 +125,10 @@ def train(
     ] = True,
     workers: Annotated[int | None, typer.Option(min=1, help="Self-play workers.")] = None,
     max_steps: Annotated[int | None, typer.Option(min=1, help="Training steps to reach.")] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(min=0.01, help="Minutes of training, summed over resumes (then exit 0)."),
+    ] = None,
     device: Annotated[str, typer.Option(help="Trainer device: auto, cpu or cuda.")] = "auto",
     ray_address: Annotated[
         str | None, typer.Option(help="Join this Ray cluster instead of starting a local one.")
@@ -139,7 +143,8 @@ def train(
 
     code = train_command(
         preset=preset, config_file=config, overrides=set_values or [], run_name=run_name,
-        seed=seed, resume=resume, workers=workers, max_steps=max_steps, device=device,
+        seed=seed, resume=resume, workers=workers, max_steps=max_steps, minutes=minutes,
+        device=device,
         ray_address=ray_address, mlflow_uri=mlflow_uri, log_level=log_level, console=console,
     )  # fmt: skip
     raise typer.Exit(code)

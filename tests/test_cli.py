@@ -106,6 +106,7 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["train", "--run-name", "../escape"], "run name '../escape'"),
         (["train", "--log-level", "LOUD"], "unknown log level 'LOUD'"),
         (["train", "--max-steps", "0"], "'--max-steps'"),
+        (["train", "--minutes", "0"], "'--minutes'"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(

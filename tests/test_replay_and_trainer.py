@@ -9,6 +9,7 @@ from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import Experiences, SelfPlayWorker
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, Trainer
 from alphatriangle.rl.core.sum_tree import leaf_base, sum_tree_find, sum_tree_set
+from alphatriangle.rl.core.trainer import cosine_learning_rate
 
 ENV = EnvConfig()
 SPEC = feature_spec(ENV)
@@ -73,8 +74,25 @@ def test_prioritized_sampling_prefers_large_errors_and_corrects_with_weights() -
     assert batch.weights.max() == pytest.approx(1.0)
     assert buffer.beta(0) == pytest.approx(0.4) and buffer.beta(100) == pytest.approx(1.0)
     assert buffer.beta(50) == pytest.approx(0.7)
+    assert buffer.beta(0, time_fraction=0.5) == pytest.approx(0.7)
+    assert buffer.beta(75, time_fraction=0.5) == pytest.approx(0.85)
+    assert buffer.beta(10, time_fraction=3.0) == pytest.approx(1.0)
     buffer.add_batch(_experiences(1, start=500))
     assert buffer.priorities()[0] == pytest.approx(50.0**0.6, rel=1e-3)
+
+
+def test_cosine_learning_rate_follows_progress() -> None:
+    assert cosine_learning_rate(1e-3, 1e-5, 0.0) == pytest.approx(1e-3)
+    assert cosine_learning_rate(1e-3, 1e-5, 0.5) == pytest.approx((1e-3 + 1e-5) / 2)
+    assert cosine_learning_rate(1e-3, 1e-5, 0.25) == pytest.approx(
+        1e-5 + (1e-3 - 1e-5) * (1 + 2**-0.5) / 2
+    )
+    assert cosine_learning_rate(1e-3, 1e-5, 1.0) == pytest.approx(1e-5)
+    assert cosine_learning_rate(1e-3, 1e-5, 7.0) == pytest.approx(1e-5)
+    config = TrainConfig(LEARNING_RATE=2e-3, LR_SCHEDULER_ETA_MIN=0.0)
+    trainer = Trainer(NeuralNetwork(ModelConfig(), EnvConfig(), device="cpu"), config)
+    trainer.set_progress(0.5)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
 
 
 def test_trainer_fits_self_play_data() -> None:
@@ -93,13 +111,16 @@ def test_trainer_fits_self_play_data() -> None:
     for step in range(150):
         batch = buffer.sample(min(32, len(buffer)), step)
         assert batch is not None
+        trainer.set_progress(step / config.MAX_TRAINING_STEPS)
         metrics, errors = trainer.train_step(batch)
         buffer.update_priorities(batch.indices, errors)
         history.append(metrics)
     first = history[0]
     assert metrics["Loss/Total"] < 0.7 * first["Loss/Total"]
     assert metrics["Loss/Value"] < first["Loss/Value"]
-    assert metrics["LearningRate"] < 3e-3
+    assert metrics["LearningRate"] == pytest.approx(
+        cosine_learning_rate(3e-3, config.LR_SCHEDULER_ETA_MIN, 149 / 200)
+    )
     assert not network.model.training
     state = trainer.get_state()
     fresh = Trainer(network, TrainConfig(LEARNING_RATE=3e-3, MAX_TRAINING_STEPS=200))

@@ -29,10 +29,16 @@ def _config(root: Path, *extra: str) -> RunConfig:
     return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
 
 
-def _latest_step(root: Path, run: str) -> int:
+def _latest_state(root: Path, run: str) -> dict[str, Any]:
     pointer = PathManager(root, run).pointer("latest")
-    step_dir = pointer.parent / read_json(pointer)["step_dir"]
-    return int(read_json(step_dir / "state.json")["global_step"])
+    state: dict[str, Any] = read_json(
+        pointer.parent / read_json(pointer)["step_dir"] / "state.json"
+    )
+    return state
+
+
+def _latest_step(root: Path, run: str) -> int:
+    return int(_latest_state(root, run)["global_step"])
 
 
 def _wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -125,6 +131,34 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     assert run_training(resumed_config, run_name="e2e") == 0
     assert _latest_step(tmp_path, "e2e") == 30
     assert read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"] == run_id
+
+
+def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    config = _config(
+        tmp_path, "train.MAX_TRAINING_STEPS=1000000", "train.MAX_TRAINING_MINUTES=0.25",
+        "train.CHECKPOINT_SAVE_FREQ_STEPS=1000000", "train.EVAL_FREQ_STEPS=1000000",
+    )  # fmt: skip
+    assert run_training(config, run_name="budget") == 0
+    paths = PathManager(tmp_path, "budget")
+    state = _latest_state(tmp_path, "budget")
+    assert state["training_seconds"] >= 15.0
+    assert 0 < state["global_step"] < 1_000_000
+    client = MlflowClient(tracking_uri=paths.default_tracking_uri())
+    rates = client.get_metric_history(state["mlflow_run_id"], "LearningRate")
+    betas = client.get_metric_history(state["mlflow_run_id"], "Buffer/PER_Beta")
+    last_rate = max(rates, key=lambda m: m.step).value
+    first_rate = min(rates, key=lambda m: m.step).value
+    train = config.train
+    assert first_rate > last_rate
+    assert last_rate < train.LR_SCHEDULER_ETA_MIN + 0.2 * (
+        train.LEARNING_RATE - train.LR_SCHEDULER_ETA_MIN
+    )
+    assert max(betas, key=lambda m: m.step).value > 0.8
+    assert run_training(config, run_name="budget") == 0
+    again = _latest_state(tmp_path, "budget")
+    assert again["global_step"] - state["global_step"] < 50
 
 
 def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> None:

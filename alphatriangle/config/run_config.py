@@ -80,6 +80,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "mcts": {"num_simulations": 24, "gumbel_max_considered_actions": 8},
         "train": {
             "MAX_TRAINING_STEPS": 50_000,
+            "MAX_TRAINING_MINUTES": 60,
             "NUM_SELF_PLAY_WORKERS": 2,
             "SELF_PLAY_GAMES_PER_WORKER": 32,
             "BATCH_SIZE": 128,

@@ -15,6 +15,13 @@ class TrainConfig(BaseModel):
     DEVICE: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
     RANDOM_SEED: int = Field(default=42, ge=0)
     MAX_TRAINING_STEPS: int = Field(default=10_000, ge=1)
+    MAX_TRAINING_MINUTES: float | None = Field(
+        default=None,
+        gt=0,
+        description="End the run after this many minutes of training (summed over resumes), "
+        "with a final checkpoint and exit 0. The LR and PER beta schedules follow the run's "
+        "progress: the larger of steps over MAX_TRAINING_STEPS and time over this budget.",
+    )
 
     NUM_SELF_PLAY_WORKERS: int = Field(default=2, ge=1)
     WORKER_DEVICE: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?)$")

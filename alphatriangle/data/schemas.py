@@ -26,6 +26,8 @@ class CheckpointData(BaseModel):
     episodes_played: int = 0
     total_simulations: int = 0
     experiences_added: int = 0
+    training_seconds: float = 0.0
+    """Time spent in the training loop over all of the run's sessions (the time budget)."""
     best_eval_score: float | None = None
     mlflow_run_id: str | None = None
     configs: dict[str, Any]

@@ -61,6 +61,7 @@ def train_command(
     resume: bool,
     workers: int | None,
     max_steps: int | None,
+    minutes: float | None,
     device: str,
     ray_address: str | None,
     mlflow_uri: str | None,
@@ -74,6 +75,8 @@ def train_command(
     extra = list(overrides)
     if max_steps is not None:
         extra.append(f"train.MAX_TRAINING_STEPS={max_steps}")
+    if minutes is not None:
+        extra.append(f"train.MAX_TRAINING_MINUTES={minutes}")
     if seed is not None:
         extra.append(f"train.RANDOM_SEED={seed}")
     extra.append(f"train.DEVICE={device}")

@@ -45,6 +45,8 @@ class TrainingLoop:
         self.episodes_played = 0
         self.total_simulations = 0
         self.experiences_added = 0
+        self.training_seconds_before = 0.0
+        self.session_started = time.monotonic()
         self.best_eval_score: float | None = None
         self.last_saved_step = -1
         self.last_saved_best: float | None = None
@@ -70,6 +72,7 @@ class TrainingLoop:
             self.episodes_played = checkpoint.episodes_played
             self.total_simulations = checkpoint.total_simulations
             self.experiences_added = checkpoint.experiences_added
+            self.training_seconds_before = checkpoint.training_seconds
             self.best_eval_score = checkpoint.best_eval_score
             self.last_saved_step = checkpoint.global_step
             self.last_saved_best = checkpoint.best_eval_score
@@ -110,15 +113,36 @@ class TrainingLoop:
             if worker_id in self.worker_manager.workers:
                 self.worker_manager.submit_task(worker_id)
 
+    def training_seconds(self) -> float:
+        """Time in the training loop, this session and the resumed ones before it."""
+        return self.training_seconds_before + time.monotonic() - self.session_started
+
+    def time_fraction(self) -> float:
+        """The share of `MAX_TRAINING_MINUTES` spent (0 without a time budget)."""
+        minutes = self.components.config.train.MAX_TRAINING_MINUTES
+        return 0.0 if minutes is None else self.training_seconds() / (60.0 * minutes)
+
+    def time_left(self) -> float | None:
+        """Seconds of the time budget left (None without one)."""
+        minutes = self.components.config.train.MAX_TRAINING_MINUTES
+        return None if minutes is None else 60.0 * minutes - self.training_seconds()
+
+    def progress(self) -> float:
+        """The larger of steps over `MAX_TRAINING_STEPS` and time over the budget."""
+        steps = self.global_step / self.components.config.train.MAX_TRAINING_STEPS
+        return max(steps, self.time_fraction())
+
     def _train_step(self) -> None:
         c = self.components
-        batch = c.buffer.sample(c.config.train.BATCH_SIZE, self.global_step)
+        time_fraction = self.time_fraction()
+        batch = c.buffer.sample(c.config.train.BATCH_SIZE, self.global_step, time_fraction)
         if batch is None:
             return
+        c.trainer.set_progress(self.progress())
         metrics, errors = c.trainer.train_step(batch)
         c.buffer.update_priorities(batch.indices, errors)
         self.global_step += 1
-        metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step)
+        metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step, time_fraction)
         self.helpers.log_train_metrics(metrics, self.global_step)
         train = c.config.train
         if self.global_step % train.WORKER_UPDATE_FREQ_STEPS == 0:
@@ -204,12 +228,12 @@ class TrainingLoop:
                 info["node_id"],
             )
         self.worker_manager.submit_all()
-        max_steps = c.config.train.MAX_TRAINING_STEPS
         status = "stopped"
         last_callback = 0.0
+        self.session_started = time.monotonic()
         try:
             while not self.stop_event.is_set():
-                if self.global_step >= max_steps:
+                if self.progress() >= 1.0:
                     status = "completed"
                     break
                 can_train = self._may_train()
@@ -221,7 +245,9 @@ class TrainingLoop:
                 if now - last_callback > 0.25:
                     last_callback = now
                     progress = self.helpers.update_progress(
-                        self.global_step, "training" if can_train else "self-play"
+                        self.global_step,
+                        "training" if can_train else "self-play",
+                        self.time_left(),
                     )
                     if self.progress_callback is not None:
                         self.progress_callback(progress)
@@ -260,6 +286,7 @@ class TrainingLoop:
             episodes_played=self.episodes_played,
             total_simulations=self.total_simulations,
             experiences_added=self.experiences_added,
+            training_seconds=self.training_seconds(),
             best_eval_score=self.best_eval_score,
             mlflow_run_id=c.mlflow_run_id,
             configs=c.config.model_dump(mode="json"),

@@ -145,8 +145,11 @@ class LoopHelpers:
             "Events/Weight_Update", float(global_step), self.step_info(global_step)
         )
 
-    def update_progress(self, global_step: int, status: str) -> TrainingProgress:
-        """Refresh counters and, every `rate_interval` s, rates (logged as `Rate/*`)."""
+    def update_progress(
+        self, global_step: int, status: str, time_left: float | None = None
+    ) -> TrainingProgress:
+        """Refresh counters and, every `rate_interval` s, rates (logged as `Rate/*`); the ETA
+        is the sooner of the step count and the time budget (`time_left` seconds)."""
         now = time.monotonic()
         p = self.progress
         p.global_step = global_step
@@ -163,6 +166,8 @@ class LoopHelpers:
             self.last_rate_time = now
             remaining = p.max_steps - global_step
             p.eta_seconds = remaining / p.steps_per_sec if p.steps_per_sec > 0 else None
+            if time_left is not None:
+                p.eta_seconds = min(p.eta_seconds or time_left, max(0.0, time_left))
             info = self.step_info(global_step)
             self.stats.log_batch.remote(
                 {

@@ -84,12 +84,16 @@ class ExperienceBuffer:
             priorities = np.full(n, self.max_priority**self.settings.alpha)
             sum_tree_set(self.tree, self.base, slots.astype(np.int64), priorities)
 
-    def beta(self, step: int) -> float:
+    def beta(self, step: int, time_fraction: float = 0.0) -> float:
+        """The importance exponent: annealed by the larger of steps over `beta_anneal_steps`
+        and the fraction of a time budget spent."""
         s = self.settings
-        fraction = min(1.0, step / max(1, s.beta_anneal_steps))
+        fraction = min(1.0, max(step / max(1, s.beta_anneal_steps), time_fraction))
         return s.beta_initial + fraction * (s.beta_final - s.beta_initial)
 
-    def sample(self, batch_size: int, step: int = 0) -> SampledBatch | None:
+    def sample(
+        self, batch_size: int, step: int = 0, time_fraction: float = 0.0
+    ) -> SampledBatch | None:
         """A batch (None until the buffer holds `batch_size` examples)."""
         if self.size < batch_size:
             return None
@@ -101,7 +105,7 @@ class ExperienceBuffer:
                 self.tree, self.base, self.size, np.minimum(masses, total * (1 - 1e-12)), indices
             )
             probabilities = self.tree[self.base + indices] / total
-            weights = (self.size * probabilities) ** (-self.beta(step))
+            weights = (self.size * probabilities) ** (-self.beta(step, time_fraction))
             weights = (weights / weights.max()).astype(np.float32)
         else:
             indices = self.rng.integers(0, self.size, size=batch_size)

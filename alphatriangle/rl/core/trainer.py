@@ -1,5 +1,6 @@
 """`Trainer`: one optimisation step of the network on a sampled batch."""
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,15 @@ def _optimizer(params: Any, cfg: TrainConfig) -> torch.optim.Optimizer:
     )
 
 
+def cosine_learning_rate(initial: float, final: float, progress: float) -> float:
+    """Cosine annealing from `initial` at progress 0 to `final` at progress 1 and after."""
+    return final + (initial - final) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
 def _scheduler(
     optimizer: torch.optim.Optimizer, cfg: TrainConfig
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
-    if cfg.LR_SCHEDULER_TYPE == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=cfg.MAX_TRAINING_STEPS, eta_min=cfg.LR_SCHEDULER_ETA_MIN
-        )
+    """The step-based scheduler ("step"); "cosine" follows `Trainer.set_progress` instead."""
     if cfg.LR_SCHEDULER_TYPE == "step":
         return torch.optim.lr_scheduler.StepLR(
             optimizer, step_size=cfg.LR_STEP_SIZE, gamma=cfg.LR_STEP_GAMMA
@@ -53,6 +56,16 @@ class Trainer:
         self._forward = self.model
         if config.COMPILE_MODEL:
             self._forward = torch.compile(self.model)  # type: ignore[assignment]
+
+    def set_progress(self, progress: float) -> None:
+        """Where the run is, from 0 to 1: sets the cosine schedule's learning rate."""
+        if self.config.LR_SCHEDULER_TYPE != "cosine":
+            return
+        lr = cosine_learning_rate(
+            self.config.LEARNING_RATE, self.config.LR_SCHEDULER_ETA_MIN, progress
+        )
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def train_step(self, batch: SampledBatch) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
         """One gradient step; returns the loss terms and per-example value errors (for PER)."""
