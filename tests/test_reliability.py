@@ -390,3 +390,45 @@ def test_an_unwritable_data_directory_gets_one_line(tmp_path: Path) -> None:
     assert proc.stderr.count("\n") == 1
     assert "cannot write run data under" in proc.stderr and "Traceback" not in proc.stderr
     assert blocker.read_text() == "a file where the data directory should be"
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_dead_stats_collector_is_replaced_and_metrics_keep_coming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setattr("alphatriangle.training.loop.STATS_CHECK_SECONDS", 0.5)
+    uri = f"sqlite:///{tmp_path}/m.db"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("stats", artifact_location=str(tmp_path / "art"))
+    run_id = client.create_run(experiment).info.run_id
+    config = _config(tmp_path, "train.MAX_TRAINING_STEPS=100000")
+    components, _ = setup_training_components(
+        config, "stats", tracking_uri=uri, mlflow_run_id=run_id
+    )
+    assert components is not None
+    loop = TrainingLoop(components)
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(loop.run()))
+    with caplog.at_level(logging.WARNING):
+        thread.start()
+        try:
+            _wait_for(lambda: loop.global_step >= 10, 240, "training steps")
+            first = components.stats_collector_actor
+            ray.kill(first)
+            killed_at = loop.global_step
+            _wait_for(lambda: loop.stats_replacements == 1, 120, "the collector's replacement")
+            assert components.stats_collector_actor is not first
+
+            def logged_after_kill() -> bool:
+                history = client.get_metric_history(run_id, "Loss/Total")
+                return any(m.step > killed_at + 5 for m in history)
+
+            _wait_for(logged_after_kill, 120, "metrics from the new collector")
+        finally:
+            loop.request_stop()
+            thread.join(timeout=240)
+    assert result == ["stopped"]
+    assert "the stats collector failed" in caplog.text and "replaced it (1 of 3)" in caplog.text
+    ray.get(components.stats_collector_actor.close.remote(), timeout=60)

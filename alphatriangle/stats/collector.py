@@ -56,6 +56,10 @@ class StatsCollector:
             )
             self._thread.start()
 
+    def ping(self) -> bool:
+        """Answers while the collector is alive (the training loop's health check)."""
+        return True
+
     def log(self, name: str, value: float, step_info: StepInfo) -> None:
         self.log_batch({name: [(value, step_info)]})
 

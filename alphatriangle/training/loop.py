@@ -14,6 +14,7 @@ import torch
 from alphatriangle.data import CheckpointData, LoadedTrainingState
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.setup import start_stats_collector
 from alphatriangle.training.worker_manager import WorkerManager, failure_reason
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,12 @@ EVAL_WAIT_ON_STOP_SECONDS = 5.0
 """On a stop request the final checkpoint waits this long at most for a running evaluation."""
 EVAL_WAIT_AT_END_SECONDS = 600.0
 MAX_EVALUATOR_FAILURES = 3
+STATS_CHECK_SECONDS = 30.0
+"""How often the loop checks that the stats collector is alive."""
+STATS_PING_TIMEOUT_SECONDS = 120.0
+"""A collector that has not answered a check for this long is taken for hung."""
+MAX_STATS_REPLACEMENTS = 3
+"""A stats collector that dies more often than this ends the run with an error."""
 """Evaluations stop for the rest of the run after this many failures of the evaluator."""
 
 ProgressCallback = Callable[[TrainingProgress], None]
@@ -54,6 +61,10 @@ class TrainingLoop:
         self.evaluator: Any = None
         self.eval_in_flight: Any = None
         self.evaluator_failures = 0
+        self.stats_replacements = 0
+        self.last_stats_check = time.monotonic()
+        self.stats_ping: Any = None
+        self.last_stats_state: dict[str, Any] = {}
 
     def set_initial_state(self, loaded: LoadedTrainingState) -> None:
         """Continue from a checkpoint: weights, optimizer, buffer, counters, RNG, stats."""
@@ -80,6 +91,7 @@ class TrainingLoop:
             if checkpoint.buffer_rng_state:
                 c.buffer.rng.bit_generator.state = checkpoint.buffer_rng_state
             if checkpoint.stats_collector_state:
+                self.last_stats_state = checkpoint.stats_collector_state
                 c.stats_collector_actor.set_state.remote(checkpoint.stats_collector_state)
             self.helpers.resume_counters(
                 self.global_step, self.episodes_played, self.experiences_added
@@ -217,6 +229,47 @@ class TrainingLoop:
             "no more evaluations in this run" if last else "the next one gets a new evaluator",
         )
 
+    def check_stats_collector(self) -> None:
+        """Every `STATS_CHECK_SECONDS`: replace a dead stats collector (with the history of
+        the last checkpoint), at most `MAX_STATS_REPLACEMENTS` times."""
+        import ray
+
+        now = time.monotonic()
+        c = self.components
+        if self.stats_ping is None:
+            if now - self.last_stats_check >= STATS_CHECK_SECONDS:
+                self.stats_ping = c.stats_collector_actor.ping.remote()
+                self.last_stats_check = now
+            return
+        ready, _ = ray.wait([self.stats_ping], timeout=0)
+        if ready:
+            try:
+                ray.get(self.stats_ping)
+                self.stats_ping = None
+                return
+            except Exception as error:
+                reason = failure_reason(error)
+        elif now - self.last_stats_check > STATS_PING_TIMEOUT_SECONDS:
+            reason = f"no answer in {STATS_PING_TIMEOUT_SECONDS:.0f} s"
+        else:
+            return
+        self.stats_ping = None
+        self.last_stats_check = now
+        if self.stats_replacements >= MAX_STATS_REPLACEMENTS:
+            raise RuntimeError(
+                f"the stats collector failed {self.stats_replacements + 1} times ({reason})"
+            )
+        self.stats_replacements += 1
+        ray.kill(c.stats_collector_actor)
+        c.stats_collector_actor = start_stats_collector(c.paths, c.tracking_uri, c.mlflow_run_id)
+        if self.last_stats_state:
+            c.stats_collector_actor.set_state.remote(self.last_stats_state)
+        self.worker_manager.set_stats_collector(c.stats_collector_actor)
+        logger.warning(
+            "the stats collector failed (%s); replaced it (%d of %d)",
+            reason, self.stats_replacements, MAX_STATS_REPLACEMENTS,
+        )  # fmt: skip
+
     def run(self) -> str:
         c = self.components
         self.worker_manager.initialize_workers(c.nn.get_weights(), self.global_step)
@@ -239,6 +292,7 @@ class TrainingLoop:
                 can_train = self._may_train()
                 self._collect(timeout=0.0 if can_train else 0.05)
                 self.collect_evaluation()
+                self.check_stats_collector()
                 if can_train:
                     self._train_step()
                 now = time.monotonic()
@@ -273,13 +327,18 @@ class TrainingLoop:
 
     def checkpoint_data(self) -> CheckpointData:
         c = self.components
-        stats_state: dict[str, Any] = {}
+        stats_state = self.last_stats_state
         try:
             import ray
 
             stats_state = ray.get(c.stats_collector_actor.get_state.remote(), timeout=30)
-        except Exception:
-            logger.exception("could not read the stats collector's state for the checkpoint")
+            self.last_stats_state = stats_state
+        except Exception as error:
+            logger.warning(
+                "the checkpoint keeps the stats of the previous one: the collector did not "
+                "answer (%s)",
+                failure_reason(error),
+            )
         return CheckpointData(
             run_name=c.run_name,
             global_step=self.global_step,

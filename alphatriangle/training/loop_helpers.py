@@ -5,6 +5,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,6 @@ class LoopHelpers:
 
     def __init__(self, components: TrainingComponents, rate_interval: float = 5.0) -> None:
         self.components = components
-        self.stats = components.stats_collector_actor
         self.rate_interval = rate_interval
         self.start = time.monotonic()
         self.last_rate_time = self.start
@@ -62,6 +62,11 @@ class LoopHelpers:
             buffer_capacity=train.BUFFER_CAPACITY,
             workers=components.num_workers,
         )
+
+    @property
+    def stats(self) -> Any:
+        """The run's current stats collector (it may have been replaced)."""
+        return self.components.stats_collector_actor
 
     def resume_counters(self, global_step: int, episodes: int, positions: int) -> None:
         """Start the counters (and so the rates) from a resumed checkpoint's, not from 0."""

@@ -58,6 +58,15 @@ def trainer_threads(num_workers: int, local_cpus: int) -> int:
     return max(1, local_cpus - local_workers)
 
 
+def start_stats_collector(paths: PathManager, tracking_uri: str, mlflow_run_id: str | None) -> Any:
+    """A new `StatsCollectorActor` writing to the run's MLflow run and TensorBoard folder."""
+    return stats_collector_actor().remote(
+        mlflow_tracking_uri=tracking_uri,
+        mlflow_run_id=mlflow_run_id,
+        tensorboard_dir=str(paths.tensorboard_dir.resolve()),
+    )
+
+
 def setup_training_components(
     config: RunConfig,
     run_name: str,
@@ -110,11 +119,7 @@ def setup_training_components(
             seed=train.RANDOM_SEED,
         )
         paths = PathManager(config.persistence_root, run_name)
-        stats = stats_collector_actor().remote(
-            mlflow_tracking_uri=tracking_uri,
-            mlflow_run_id=mlflow_run_id,
-            tensorboard_dir=str(paths.tensorboard_dir.resolve()),
-        )
+        stats = start_stats_collector(paths, tracking_uri, mlflow_run_id)
         components = TrainingComponents(
             nn=network,
             buffer=buffer,

@@ -155,6 +155,11 @@ class WorkerManager:
             actor.set_weights.remote(self.weights_ref)
             actor.set_current_trainer_step.remote(global_step)
 
+    def set_stats_collector(self, stats_collector: Any) -> None:
+        """Point every worker at a new stats collector (new workers get it at creation)."""
+        for actor in self.workers.values():
+            actor.set_stats_collector.remote(stats_collector)
+
     def worker_info(self) -> list[dict[str, Any]]:
         import ray
 

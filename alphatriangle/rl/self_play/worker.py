@@ -84,6 +84,10 @@ class SelfPlayWorker:
         self.network.set_weights(weights)
         self.search.reset()
 
+    def set_stats_collector(self, stats_collector: Any) -> None:
+        """Send per-step metrics to this collector from now on (a replaced one)."""
+        self.stats_collector = stats_collector
+
     def set_current_trainer_step(self, global_step: int) -> None:
         self.current_trainer_step = global_step
 
