@@ -16,6 +16,7 @@ from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
 from alphatriangle.training.setup import start_stats_collector
 from alphatriangle.training.worker_manager import WorkerManager, failure_reason
+from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -203,15 +204,15 @@ class TrainingLoop:
         replay = c.paths.run_dir / "replays" / f"step_{outcome.global_step:09d}_best.html"
         replay.parent.mkdir(parents=True, exist_ok=True)
         replay.write_text(outcome.best_replay_html, encoding="utf-8")
-        if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
-            _log_artifacts(replay, "replays")
+        if c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
+            _log_artifacts(c, replay, "replays")
         step_dir = c.paths.step_dir(outcome.global_step)
         if (self.best_eval_score is None or mean > self.best_eval_score) and step_dir.is_dir():
             self.best_eval_score = mean
             c.data_manager.mark_best(step_dir)
             logger.info("best checkpoint is now %s", step_dir.name)
-            if c.mlflow_run_id is not None and c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
-                _log_artifacts(step_dir, "checkpoints/best")
+            if c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
+                _log_artifacts(c, step_dir, "checkpoints/best")
 
     def _evaluator_failed(self, error: Exception) -> None:
         """Drop the evaluator (the next evaluation starts a new one); after
@@ -375,10 +376,10 @@ class TrainingLoop:
             data = dataclasses.replace(c.buffer.to_data(), global_step=self.global_step)
             c.data_manager.save_buffer(data)
             self.last_buffer_save_step = self.global_step
-        if persistence.LOG_ARTIFACTS_TO_MLFLOW and c.mlflow_run_id is not None:
-            _log_artifacts(step_dir, "checkpoints/latest")
+        if persistence.LOG_ARTIFACTS_TO_MLFLOW:
+            _log_artifacts(c, step_dir, "checkpoints/latest")
             if save_buffer and persistence.SAVE_BUFFER:
-                _log_artifacts(c.paths.buffers_dir, "buffers")
+                _log_artifacts(c, c.paths.buffers_dir, "buffers")
 
 
 def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -392,14 +393,21 @@ def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _log_artifacts(path: Path, artifact_path: str) -> None:
-    """Upload a file or a directory's files under `artifact_path` (failures only logged)."""
+def _log_artifacts(components: TrainingComponents, path: Path, artifact_path: str) -> None:
+    """Upload a file or a directory's files under `artifact_path` of the run's MLflow run,
+    through its own tracking URI (never a process-wide active run); failures only logged."""
+    run_id = components.mlflow_run_id
+    if run_id is None:
+        return
     try:
-        import mlflow
+        from mlflow.tracking import MlflowClient
 
+        client = MlflowClient(tracking_uri=components.tracking_uri)
         if path.is_file():
-            mlflow.log_artifact(str(path), artifact_path=artifact_path)
+            client.log_artifact(run_id, str(path), artifact_path=artifact_path)
         else:
-            mlflow.log_artifacts(str(path), artifact_path=artifact_path)
-    except Exception:
-        logger.exception("logging %s to MLflow failed; the files are still on disk", path)
+            client.log_artifacts(run_id, str(path), artifact_path=artifact_path)
+    except Exception as error:
+        logger.warning(
+            "logging %s to MLflow failed (%s); the files are still on disk", path, one_line(error)
+        )
