@@ -12,6 +12,8 @@ cells that only a single triangle can fill). Ties are broken at random from the 
 own stream, never the game's.
 """
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -45,6 +47,7 @@ def planner_weights(config: PlannerConfig) -> npt.NDArray[np.float64]:
     )
 
 
+@lru_cache(maxsize=16)
 def draw_probabilities(tables: EngineTables) -> npt.NDArray[np.float64]:
     """[shapes] the chance that one refill draw is each shape."""
     core = tables.core
@@ -53,6 +56,7 @@ def draw_probabilities(tables: EngineTables) -> npt.NDArray[np.float64]:
     return probabilities
 
 
+@lru_cache(maxsize=16)
 def playable_words(tables: EngineTables) -> npt.NDArray[np.uint64]:
     """[2] the playable cells as bitboard words."""
     words = np.zeros(2, dtype=np.uint64)
