@@ -352,15 +352,17 @@ def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
     with caplog.at_level(logging.INFO):
         thread.start()
         try:
-            _wait_for(lambda: loop.eval_in_flight is not None, 240, "an evaluation")
-            first = loop.evaluator
+            _wait_for(lambda: loop.evaluation.in_flight is not None, 240, "an evaluation")
+            first = loop.evaluation.evaluator
             ray.kill(first)
-            _wait_for(lambda: loop.evaluator_failures == 1, 120, "the failure to be seen")
+            _wait_for(lambda: loop.evaluation.failures == 1, 120, "the failure to be seen")
+            evaluation = loop.evaluation
             _wait_for(
-                lambda: loop.evaluator is not None and loop.evaluator is not first, 240,
+                lambda: evaluation.evaluator is not None and evaluation.evaluator is not first,
+                240,
                 "a new evaluator",
-            )  # fmt: skip
-            _wait_for(lambda: loop.eval_in_flight is not None, 240, "the next evaluation")
+            )
+            _wait_for(lambda: loop.evaluation.in_flight is not None, 240, "the next evaluation")
         finally:
             loop.request_stop()
             thread.join(timeout=240)

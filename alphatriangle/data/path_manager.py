@@ -59,6 +59,14 @@ class PathManager:
         return self.run_dir / "tensorboard"
 
     @property
+    def replays_dir(self) -> Path:
+        return self.run_dir / "replays"
+
+    def replay_path(self, step: int) -> Path:
+        """The HTML replay of the best game of the evaluation at `step`."""
+        return self.replays_dir / f"step_{step:09d}_best.html"
+
+    @property
     def config_path(self) -> Path:
         return self.run_dir / "configs.json"
 

@@ -5,7 +5,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,24 +12,23 @@ import torch
 
 from alphatriangle.data import CheckpointData, LoadedTrainingState
 from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.evaluation_manager import EvaluationManager
 from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.mlflow_artifacts import log_artifacts
 from alphatriangle.training.setup import start_stats_collector
 from alphatriangle.training.worker_manager import WorkerManager, failure_reason
-from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
 
 EVAL_WAIT_ON_STOP_SECONDS = 5.0
 """On a stop request the final checkpoint waits this long at most for a running evaluation."""
 EVAL_WAIT_AT_END_SECONDS = 600.0
-MAX_EVALUATOR_FAILURES = 3
 STATS_CHECK_SECONDS = 30.0
 """How often the loop checks that the stats collector is alive."""
 STATS_PING_TIMEOUT_SECONDS = 120.0
 """A collector that has not answered a check for this long is taken for hung."""
 MAX_STATS_REPLACEMENTS = 3
 """A stats collector that dies more often than this ends the run with an error."""
-"""Evaluations stop for the rest of the run after this many failures of the evaluator."""
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -55,13 +53,10 @@ class TrainingLoop:
         self.experiences_added = 0
         self.training_seconds_before = 0.0
         self.session_started = time.monotonic()
-        self.best_eval_score: float | None = None
         self.last_saved_step = -1
         self.last_saved_best: float | None = None
         self.last_buffer_save_step = 0
-        self.evaluator: Any = None
-        self.eval_in_flight: Any = None
-        self.evaluator_failures = 0
+        self.evaluation = EvaluationManager(components)
         self.stats_replacements = 0
         self.last_stats_check = time.monotonic()
         self.stats_ping: Any = None
@@ -85,7 +80,7 @@ class TrainingLoop:
             self.total_simulations = checkpoint.total_simulations
             self.experiences_added = checkpoint.experiences_added
             self.training_seconds_before = checkpoint.training_seconds
-            self.best_eval_score = checkpoint.best_eval_score
+            self.evaluation.best_score = checkpoint.best_eval_score
             self.last_saved_step = checkpoint.global_step
             self.last_saved_best = checkpoint.best_eval_score
             self.last_buffer_save_step = checkpoint.global_step
@@ -163,72 +158,13 @@ class TrainingLoop:
             self.helpers.log_weight_update(self.global_step)
         if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
-        due = self.global_step % train.EVAL_FREQ_STEPS == 0 and self.eval_in_flight is None
-        if due and self.evaluator_failures < MAX_EVALUATOR_FAILURES:
+        if self.global_step % train.EVAL_FREQ_STEPS == 0 and self.evaluation.can_start():
             self.start_evaluation()
 
     def start_evaluation(self) -> None:
         """Checkpoint the current weights and evaluate them in the evaluator actor."""
-        from alphatriangle.evaluation.evaluator import evaluator_actor
-
-        if self.evaluator is None:
-            self.evaluator = evaluator_actor().remote(self.components.config)
         self.save_checkpoint()
-        weights = self.components.nn.get_weights()
-        self.eval_in_flight = self.evaluator.evaluate.remote(weights, self.global_step)
-
-    def collect_evaluation(self, timeout: float = 0.0) -> None:
-        """Log a finished evaluation; if it is the best so far, mark its checkpoint best."""
-        import ray
-
-        if self.eval_in_flight is None:
-            return
-        ready, _ = ray.wait([self.eval_in_flight], timeout=timeout)
-        if not ready:
-            return
-        ref, self.eval_in_flight = self.eval_in_flight, None
-        try:
-            outcome = ray.get(ref)
-        except Exception as error:
-            self._evaluator_failed(error)
-            return
-        c = self.components
-        info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
-        metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
-        for policy, baseline_mean in outcome.baseline_means.items():
-            metrics[f"Eval/{policy.title()}_Mean"] = [(baseline_mean, info)]
-        c.stats_collector_actor.log_batch.remote(metrics)
-        mean = outcome.summary["mean"]
-        logger.info("evaluation at step %d: mean score %.1f (best game %.0f)",
-                    outcome.global_step, mean, outcome.best_score)  # fmt: skip
-        replay = c.paths.run_dir / "replays" / f"step_{outcome.global_step:09d}_best.html"
-        replay.parent.mkdir(parents=True, exist_ok=True)
-        replay.write_text(outcome.best_replay_html, encoding="utf-8")
-        if c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
-            _log_artifacts(c, replay, "replays")
-        step_dir = c.paths.step_dir(outcome.global_step)
-        if (self.best_eval_score is None or mean > self.best_eval_score) and step_dir.is_dir():
-            self.best_eval_score = mean
-            c.data_manager.mark_best(step_dir)
-            logger.info("best checkpoint is now %s", step_dir.name)
-            if c.config.persistence.LOG_ARTIFACTS_TO_MLFLOW:
-                _log_artifacts(c, step_dir, "checkpoints/best")
-
-    def _evaluator_failed(self, error: Exception) -> None:
-        """Drop the evaluator (the next evaluation starts a new one); after
-        `MAX_EVALUATOR_FAILURES` failures, evaluate no more in this run."""
-        import ray
-
-        self.evaluator_failures += 1
-        if self.evaluator is not None:
-            ray.kill(self.evaluator)
-            self.evaluator = None
-        last = self.evaluator_failures >= MAX_EVALUATOR_FAILURES
-        logger.warning(
-            "evaluation failed (%s); %s",
-            failure_reason(error),
-            "no more evaluations in this run" if last else "the next one gets a new evaluator",
-        )
+        self.evaluation.start(self.components.nn.get_weights(), self.global_step)
 
     def check_stats_collector(self) -> None:
         """Every `STATS_CHECK_SECONDS`: replace a dead stats collector (with the history of
@@ -292,7 +228,7 @@ class TrainingLoop:
                     break
                 can_train = self._may_train()
                 self._collect(timeout=0.0 if can_train else 0.05)
-                self.collect_evaluation()
+                self.evaluation.poll()
                 self.check_stats_collector()
                 if can_train:
                     self._train_step()
@@ -309,17 +245,8 @@ class TrainingLoop:
         finally:
             self.worker_manager.cleanup()
             self.helpers.flush_train_metrics(self.global_step)
-        if self.eval_in_flight is not None:
-            wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
-            self.collect_evaluation(timeout=wait)
-            if self.eval_in_flight is not None:
-                logger.info("stopping without waiting for the running evaluation")
-                self.eval_in_flight = None
-        if self.evaluator is not None:
-            import ray
-
-            ray.kill(self.evaluator)
-            self.evaluator = None
+        wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
+        self.evaluation.finish(wait)
         progress = self.helpers.update_progress(self.global_step, status)
         if self.progress_callback is not None:
             self.progress_callback(progress)
@@ -347,7 +274,7 @@ class TrainingLoop:
             total_simulations=self.total_simulations,
             experiences_added=self.experiences_added,
             training_seconds=self.training_seconds(),
-            best_eval_score=self.best_eval_score,
+            best_eval_score=self.evaluation.best_score,
             mlflow_run_id=c.mlflow_run_id,
             configs=c.config.model_dump(mode="json"),
             stats_collector_state=stats_state,
@@ -358,9 +285,8 @@ class TrainingLoop:
         """Write a checkpoint (and the buffer when due or asked) and log them to MLflow."""
         c = self.components
         step_dir = c.paths.step_dir(self.global_step)
-        changed = (
-            self.global_step != self.last_saved_step or self.best_eval_score != self.last_saved_best
-        )
+        best = self.evaluation.best_score
+        changed = self.global_step != self.last_saved_step or best != self.last_saved_best
         if changed or not step_dir.is_dir():
             trainer_state = c.trainer.get_state()
             trainer_state["torch_rng"] = torch.get_rng_state()
@@ -368,7 +294,7 @@ class TrainingLoop:
                 self.checkpoint_data(), c.nn.get_weights(), trainer_state
             )
             self.last_saved_step = self.global_step
-            self.last_saved_best = self.best_eval_score
+            self.last_saved_best = best
             logger.info("saved checkpoint %s", step_dir)
         persistence = c.config.persistence
         due = self.global_step - self.last_buffer_save_step >= persistence.BUFFER_SAVE_FREQ_STEPS
@@ -376,10 +302,9 @@ class TrainingLoop:
             data = dataclasses.replace(c.buffer.to_data(), global_step=self.global_step)
             c.data_manager.save_buffer(data)
             self.last_buffer_save_step = self.global_step
-        if persistence.LOG_ARTIFACTS_TO_MLFLOW:
-            _log_artifacts(c, step_dir, "checkpoints/latest")
-            if save_buffer and persistence.SAVE_BUFFER:
-                _log_artifacts(c, c.paths.buffers_dir, "buffers")
+        log_artifacts(c, step_dir, "checkpoints/latest")
+        if save_buffer and persistence.SAVE_BUFFER:
+            log_artifacts(c, c.paths.buffers_dir, "buffers")
 
 
 def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -391,23 +316,3 @@ def _json_state(state: Mapping[str, Any]) -> dict[str, Any]:
         else:
             plain[key] = int(value) if isinstance(value, np.integer) else value
     return plain
-
-
-def _log_artifacts(components: TrainingComponents, path: Path, artifact_path: str) -> None:
-    """Upload a file or a directory's files under `artifact_path` of the run's MLflow run,
-    through its own tracking URI (never a process-wide active run); failures only logged."""
-    run_id = components.mlflow_run_id
-    if run_id is None:
-        return
-    try:
-        from mlflow.tracking import MlflowClient
-
-        client = MlflowClient(tracking_uri=components.tracking_uri)
-        if path.is_file():
-            client.log_artifact(run_id, str(path), artifact_path=artifact_path)
-        else:
-            client.log_artifacts(run_id, str(path), artifact_path=artifact_path)
-    except Exception as error:
-        logger.warning(
-            "logging %s to MLflow failed (%s); the files are still on disk", path, one_line(error)
-        )

@@ -1,0 +1,102 @@
+"""`EvaluationManager`: the evaluator actor beside the workers: start, poll, best checkpoint,
+replay files and their MLflow upload, failures."""
+
+import logging
+from typing import Any
+
+from alphatriangle.nn.network import Weights
+from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.mlflow_artifacts import log_artifacts
+from alphatriangle.training.worker_manager import failure_reason
+
+logger = logging.getLogger(__name__)
+
+MAX_EVALUATOR_FAILURES = 3
+"""Evaluations stop for the rest of the run after this many failures of the evaluator."""
+
+
+class EvaluationManager:
+    """Runs one evaluation at a time in an evaluator actor (`EVAL_FREQ_STEPS` apart) and keeps
+    `best_score`, the score of the checkpoint `best.json` names."""
+
+    def __init__(self, components: TrainingComponents) -> None:
+        self.components = components
+        self.evaluator: Any = None
+        self.in_flight: Any = None
+        self.failures = 0
+        self.best_score: float | None = None
+
+    def can_start(self) -> bool:
+        return self.in_flight is None and self.failures < MAX_EVALUATOR_FAILURES
+
+    def start(self, weights: Weights, global_step: int) -> None:
+        """Evaluate `weights` (already saved as the checkpoint of `global_step`)."""
+        from alphatriangle.evaluation.evaluator import evaluator_actor
+
+        if self.evaluator is None:
+            self.evaluator = evaluator_actor().remote(self.components.config)
+        self.in_flight = self.evaluator.evaluate.remote(weights, global_step)
+
+    def poll(self, timeout: float = 0.0) -> None:
+        """Log a finished evaluation; if it is the best so far, mark its checkpoint best."""
+        import ray
+
+        if self.in_flight is None:
+            return
+        ready, _ = ray.wait([self.in_flight], timeout=timeout)
+        if not ready:
+            return
+        ref, self.in_flight = self.in_flight, None
+        try:
+            outcome = ray.get(ref)
+        except Exception as error:
+            self._failed(error)
+            return
+        c = self.components
+        info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
+        metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
+        for policy, baseline_mean in outcome.baseline_means.items():
+            metrics[f"Eval/{policy.title()}_Mean"] = [(baseline_mean, info)]
+        c.stats_collector_actor.log_batch.remote(metrics)
+        mean = outcome.summary["mean"]
+        logger.info("evaluation at step %d: mean score %.1f (best game %.0f)",
+                    outcome.global_step, mean, outcome.best_score)  # fmt: skip
+        replay = c.paths.replay_path(outcome.global_step)
+        replay.parent.mkdir(parents=True, exist_ok=True)
+        replay.write_text(outcome.best_replay_html, encoding="utf-8")
+        log_artifacts(c, replay, "replays")
+        step_dir = c.paths.step_dir(outcome.global_step)
+        if (self.best_score is None or mean > self.best_score) and step_dir.is_dir():
+            self.best_score = mean
+            c.data_manager.mark_best(step_dir)
+            logger.info("best checkpoint is now %s", step_dir.name)
+            log_artifacts(c, step_dir, "checkpoints/best")
+
+    def finish(self, wait: float) -> None:
+        """Collect a running evaluation for at most `wait` seconds, then stop the evaluator."""
+        import ray
+
+        if self.in_flight is not None:
+            self.poll(timeout=wait)
+            if self.in_flight is not None:
+                logger.info("stopping without waiting for the running evaluation")
+                self.in_flight = None
+        if self.evaluator is not None:
+            ray.kill(self.evaluator)
+            self.evaluator = None
+
+    def _failed(self, error: Exception) -> None:
+        """Drop the evaluator (the next evaluation starts a new one); after
+        `MAX_EVALUATOR_FAILURES` failures, evaluate no more in this run."""
+        import ray
+
+        self.failures += 1
+        if self.evaluator is not None:
+            ray.kill(self.evaluator)
+            self.evaluator = None
+        last = self.failures >= MAX_EVALUATOR_FAILURES
+        logger.warning(
+            "evaluation failed (%s); %s",
+            failure_reason(error),
+            "no more evaluations in this run" if last else "the next one gets a new evaluator",
+        )
