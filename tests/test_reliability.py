@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
+from waiting import wait_for
 
 from alphatriangle.config import ConfigError, RunConfig, load_run_config
 from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, Serializer
@@ -352,17 +353,17 @@ def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
     with caplog.at_level(logging.INFO):
         thread.start()
         try:
-            _wait_for(lambda: loop.evaluation.in_flight is not None, 240, "an evaluation")
+            wait_for(lambda: loop.evaluation.in_flight is not None, 240, "an evaluation")
             first = loop.evaluation.evaluator
             ray.kill(first)
-            _wait_for(lambda: loop.evaluation.failures == 1, 120, "the failure to be seen")
+            wait_for(lambda: loop.evaluation.failures == 1, 120, "the failure to be seen")
             evaluation = loop.evaluation
-            _wait_for(
+            wait_for(
                 lambda: evaluation.evaluator is not None and evaluation.evaluator is not first,
                 240,
                 "a new evaluator",
             )
-            _wait_for(lambda: loop.evaluation.in_flight is not None, 240, "the next evaluation")
+            wait_for(lambda: loop.evaluation.in_flight is not None, 240, "the next evaluation")
         finally:
             loop.request_stop()
             thread.join(timeout=240)
@@ -370,15 +371,6 @@ def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
     assert "evaluation failed (" in caplog.text
     assert "stopping without waiting for the running evaluation" in caplog.text
     ray.kill(components.stats_collector_actor)
-
-
-def _wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_an_unwritable_data_directory_gets_one_line(tmp_path: Path) -> None:
@@ -416,18 +408,18 @@ def test_a_dead_stats_collector_is_replaced_and_metrics_keep_coming(
     with caplog.at_level(logging.WARNING):
         thread.start()
         try:
-            _wait_for(lambda: loop.global_step >= 10, 240, "training steps")
+            wait_for(lambda: loop.global_step >= 10, 240, "training steps")
             first = components.stats_collector_actor
             ray.kill(first)
             killed_at = loop.global_step
-            _wait_for(lambda: loop.stats_replacements == 1, 120, "the collector's replacement")
+            wait_for(lambda: loop.stats_replacements == 1, 120, "the collector's replacement")
             assert components.stats_collector_actor is not first
 
             def logged_after_kill() -> bool:
                 history = client.get_metric_history(run_id, "Loss/Total")
                 return any(m.step > killed_at + 5 for m in history)
 
-            _wait_for(logged_after_kill, 120, "metrics from the new collector")
+            wait_for(logged_after_kill, 120, "metrics from the new collector")
         finally:
             loop.request_stop()
             thread.join(timeout=240)

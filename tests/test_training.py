@@ -7,13 +7,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import ray
+from waiting import wait_for
 
 from alphatriangle.config import RunConfig, load_run_config
 from alphatriangle.data import DataManager, PathManager
@@ -39,15 +39,6 @@ def _latest_state(root: Path, run: str) -> dict[str, Any]:
 
 def _latest_step(root: Path, run: str) -> int:
     return int(_latest_state(root, run)["global_step"])
-
-
-def _wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_path: Path) -> None:
@@ -172,12 +163,12 @@ def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> Non
     thread = threading.Thread(target=lambda: result.append(loop.run()))
     thread.start()
     try:
-        _wait_for(lambda: loop.global_step > 0, 120, "training to start")
+        wait_for(lambda: loop.global_step > 0, 120, "training to start")
         pid = loop.worker_manager.worker_info()[0]["pid"]
         os.kill(pid, signal.SIGKILL)
-        _wait_for(lambda: loop.worker_manager.replacements >= 1, 120, "the worker to be replaced")
+        wait_for(lambda: loop.worker_manager.replacements >= 1, 120, "the worker to be replaced")
         episodes = loop.episodes_played
-        _wait_for(lambda: loop.episodes_played > episodes + 2, 120, "games from the new worker")
+        wait_for(lambda: loop.episodes_played > episodes + 2, 120, "games from the new worker")
         assert loop.worker_manager.worker_info()[0]["pid"] != pid
     finally:
         loop.request_stop()
@@ -195,7 +186,7 @@ def test_sigint_saves_a_final_checkpoint_and_exits_130(tmp_path: Path) -> None:
     )  # fmt: skip
     paths = PathManager(tmp_path, "sig")
     try:
-        _wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
+        wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
         seen = _latest_step(tmp_path, "sig")
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=240)
@@ -235,7 +226,7 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
             except OSError:
                 return False
 
-        _wait_for(healthy, 120, "the MLflow server")
+        wait_for(healthy, 120, "the MLflow server")
         config = _config(tmp_path / "data", "train.MAX_TRAINING_STEPS=10")
         assert run_training(config, run_name="remote", mlflow_uri=uri) == 0
         client = MlflowClient(tracking_uri=uri)
