@@ -1,4 +1,4 @@
-"""The `alphatriangle` command line: train, eval, watch, report, play and bench."""
+"""The `alphatriangle` command line: train, eval, watch, export, report, play and bench."""
 
 import sys
 from pathlib import Path
