@@ -240,6 +240,17 @@ def test_damaged_files_are_refused_before_anything_is_written(
     assert _snapshot(root) == before
 
 
+def test_resuming_with_another_network_names_the_setting_before_loading_weights(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    root, _ = _copy_run(trained_run, tmp_path)
+    before = _snapshot(root)
+    other = _config(root, "train.MAX_TRAINING_STEPS=30", "model.CONV_FILTERS=4")
+    with pytest.raises(ConfigError, match="was trained with different model settings"):
+        run_training(other, run_name="base")
+    assert _snapshot(root) == before
+
+
 def test_resume_after_losing_the_mlflow_store_starts_a_new_mlflow_run(
     trained_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -73,13 +73,18 @@ def resolve_run_name(config: RunConfig, run_name: str | None, resume: bool) -> t
 def _load_for_resume(
     config: RunConfig, data_manager: DataManager, name: str
 ) -> LoadedTrainingState:
-    """The run's latest checkpoint and buffer, each checked against `config` by loading it
-    into a throwaway network, optimizer and buffer check, before anything is written."""
+    """The run's latest checkpoint and buffer: its env and model settings must be `config`'s,
+    then each part is checked by loading it into a throwaway network, optimizer and buffer
+    check, before anything is written."""
     try:
         data_manager.checkpoint_dir("best")
         loaded = data_manager.load_initial_state()
-        if loaded.checkpoint is None:
-            return loaded
+    except Exception as error:
+        raise _cannot_resume(name, error) from None
+    if loaded.checkpoint is None:
+        return loaded
+    _check_resumable(config, loaded)
+    try:
         network = NeuralNetwork(config.model, config.env, device="cpu")
         assert loaded.weights is not None and loaded.trainer_state is not None
         network.set_weights(loaded.weights)
@@ -93,10 +98,7 @@ def _load_for_resume(
             spec = feature_spec(config.env)
             loaded.buffer.check(spec.board_shape, spec.other_dim, config.env.ACTION_DIM)
     except Exception as error:
-        raise ConfigError(
-            f"cannot resume run {name!r}: {one_line(error)}; start a new run "
-            "(--no-resume --run-name NEW) or repair the file"
-        ) from None
+        raise _cannot_resume(name, error) from None
     buffer = loaded.buffer
     if buffer is not None and buffer.global_step != loaded.checkpoint.global_step:
         logger.warning(
@@ -106,6 +108,13 @@ def _load_for_resume(
             buffer.global_step,
         )
     return loaded
+
+
+def _cannot_resume(name: str, error: Exception) -> ConfigError:
+    return ConfigError(
+        f"cannot resume run {name!r}: {one_line(error)}; start a new run "
+        "(--no-resume --run-name NEW) or repair the file"
+    )
 
 
 def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
@@ -204,7 +213,6 @@ def _run_locked(
     name = paths.run_name
     data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
     loaded = _load_for_resume(config, data_manager, name) if resuming else LoadedTrainingState()
-    _check_resumable(config, loaded)
 
     if ray_address is None:
         prepare_local_ray_environment()
