@@ -16,16 +16,12 @@ import numpy.typing as npt
 from alphatriangle.config import EnvConfig, MCTSConfig, PlannerConfig, RunConfig
 from alphatriangle.game import GameBatch
 from alphatriangle.game.planner import planner_actions
-from alphatriangle.game.policies import BASELINES
-from alphatriangle.game.rng import fresh_seed, seed_states
+from alphatriangle.game.policies import BASELINES, game_policy_streams
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
 
 DEFAULT_SEED_BASE = 20_240_001
 """The default suite is seeds DEFAULT_SEED_BASE .. DEFAULT_SEED_BASE + games - 1."""
-
-POLICY_SEED_FACTOR = 1_000_003
-"""A baseline's stream for game seed `s` starts from `s * POLICY_SEED_FACTOR + 7`."""
 
 ActionChooser = Callable[[GameBatch], npt.NDArray[np.int64]]
 Candidate = tuple[int, float, float]
@@ -97,9 +93,7 @@ def baseline_chooser(
     """
     if policy not in BASELINES:
         raise ValueError(f"unknown baseline {policy!r}: choose {', '.join(BASELINES)}")
-    rng = seed_states(
-        [fresh_seed() if s is None else s * POLICY_SEED_FACTOR + 7 for s in game_seeds]
-    )
+    rng = game_policy_streams(game_seeds)
     if policy == "planner":
         return lambda batch: planner_actions(batch, rng, planner)
     act = BASELINES[policy]

@@ -118,7 +118,19 @@ BASELINES: dict[str, Policy] = {
 """The baselines by name, weakest first; the planner with its default settings."""
 
 
+POLICY_SEED_FACTOR = 1_000_003
+"""Policy streams start from `seed * POLICY_SEED_FACTOR + offset`, apart from game streams."""
+
+
 def policy_streams(n: int, seed: int | None = None) -> npt.NDArray[np.uint64]:
     """Random streams for a policy playing `n` games, from `seed` or fresh entropy."""
     base = fresh_seed() if seed is None else seed
-    return seed_states([base * 1_000_003 + g for g in range(n)])
+    return seed_states([base * POLICY_SEED_FACTOR + g for g in range(n)])
+
+
+def game_policy_streams(game_seeds: list[int | None]) -> npt.NDArray[np.uint64]:
+    """One policy stream per game, from that game's seed (fresh entropy for None), so a
+    seed's game plays the same whatever else is played beside it."""
+    return seed_states(
+        [fresh_seed() if s is None else s * POLICY_SEED_FACTOR + 7 for s in game_seeds]
+    )
