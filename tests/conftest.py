@@ -31,3 +31,16 @@ def ray_local() -> Iterator[None]:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Path:
+    """A quick run named `base` of 20 steps (checkpoints at 10 and 20, a buffer), to copy and
+    damage."""
+    from run_files import quick_config
+
+    from alphatriangle.training import run_training
+
+    root = tmp_path_factory.mktemp("trained")
+    assert run_training(quick_config(root, "train.MAX_TRAINING_STEPS=20"), run_name="base") == 0
+    return root

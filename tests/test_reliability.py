@@ -1,10 +1,10 @@
 """Runs that survive: one writer per run, saves that never orphan a pointer, resume after a
-crash's leftovers, damaged files refused before anything is written, a lost MLflow store."""
+crash's leftovers, another network refused by name, a lost MLflow store, failing workers,
+evaluator and stats collector (the fault-injection script is `test_faults.py`)."""
 
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -16,33 +16,19 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
+from run_files import copy_run, quick_config, snapshot
 from waiting import wait_for
 
-from alphatriangle.config import ConfigError, RunConfig, load_run_config
-from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, Serializer
-from alphatriangle.data.run_lock import LOCK_FILE, RunInUseError, RunLock
+from alphatriangle.config import ConfigError
+from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager
+from alphatriangle.data.run_lock import RunInUseError, RunLock
 from alphatriangle.data.serializer import buffer_from_file, read_json
-from alphatriangle.nn import NeuralNetwork
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
 from alphatriangle.training.runner import resolve_run_name
 from alphatriangle.training.setup import prepare_local_ray_environment
 from alphatriangle.training.worker_manager import WorkerFailedError, WorkerManager, backoff_seconds
 
 CLI = [sys.executable, "-m", "alphatriangle"]
-
-
-def _config(root: Path, *extra: str) -> RunConfig:
-    return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
-
-
-def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """Every file under `root` with its size and modification time (but the run lock, which
-    names its latest holder)."""
-    return {
-        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != LOCK_FILE
-    }
 
 
 def test_run_lock_is_exclusive_and_freed_when_its_holder_dies(tmp_path: Path) -> None:
@@ -74,7 +60,7 @@ def test_run_lock_is_exclusive_and_freed_when_its_holder_dies(tmp_path: Path) ->
 def test_a_second_train_on_a_run_in_use_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     run_dir = tmp_path / "runs" / "busy"
     with RunLock(run_dir):
-        before = _snapshot(tmp_path)
+        before = snapshot(tmp_path)
         proc = subprocess.run(
             [*CLI, "train", "--preset", "quick", "--run-name", "busy",
              "--set", f"persistence.ROOT_DATA_DIR={tmp_path}"],
@@ -82,11 +68,11 @@ def test_a_second_train_on_a_run_in_use_exits_2_and_writes_nothing(tmp_path: Pat
         )  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.count("\n") == 1 and "run 'busy' is in use" in proc.stderr
-    assert _snapshot(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_two_new_runs_in_the_same_second_get_two_names(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    config = quick_config(tmp_path)
     first, resumed_first = resolve_run_name(config, None, resume=False)
     second, resumed_second = resolve_run_name(config, None, resume=False)
     assert first != second and not resumed_first and not resumed_second
@@ -179,86 +165,25 @@ def test_a_buffer_checks_its_shapes_and_values() -> None:
             buffer(**changes).check(board_shape, other_dim, actions)
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Path:
-    """A quick run of 20 steps (checkpoints at 10 and 20, a buffer), to copy and damage."""
-    root = tmp_path_factory.mktemp("trained")
-    assert run_training(_config(root, "train.MAX_TRAINING_STEPS=20"), run_name="base") == 0
-    return root
-
-
-def _copy_run(trained: Path, tmp_path: Path) -> tuple[Path, PathManager]:
-    root = tmp_path / "data"
-    shutil.copytree(trained, root)
-    return root, PathManager(root, "base")
-
-
-def _damage(paths: PathManager, what: str) -> None:
-    step = paths.step_dir(20)
-    if what == "best pointer":
-        paths.pointer("best").write_text('{"step_dir": 7}')
-    elif what == "state":
-        (step / "state.json").write_text("[1, 2")
-    elif what == "trainer":
-        (step / "trainer.pt").write_bytes(b"\x80\x02not a torch file")
-    elif what == "weights of another size":
-        other = load_run_config("quick", overrides=["model.CONV_FILTERS=4"])
-        weights = NeuralNetwork(other.model, other.env, device="cpu").get_weights()
-        Serializer().save_weights(step / "model.safetensors", weights)
-    else:
-        data = buffer_from_file(paths.buffer_path)
-        if what == "buffer of other shapes":
-            data.other = data.other[:, :-1]
-        elif what == "buffer with NaN":
-            data.value[0] = np.nan
-        else:
-            data.priorities[0] = -1.0
-        Serializer().save_buffer(paths.buffer_path, data)
-
-
-@pytest.mark.parametrize(
-    ("what", "message"),
-    [
-        ("best pointer", "names 7, not a step directory"),
-        ("state", "cannot resume run 'base'"),
-        ("trainer", "cannot resume run 'base'"),
-        ("weights of another size", "cannot resume run 'base'"),
-        ("buffer of other shapes", "buffer other has shape"),
-        ("buffer with NaN", "buffer value holds NaN"),
-        ("buffer with a negative priority", "buffer priorities holds negative"),
-    ],
-)
-def test_damaged_files_are_refused_before_anything_is_written(
-    trained_run: Path, tmp_path: Path, what: str, message: str
-) -> None:
-    root, paths = _copy_run(trained_run, tmp_path)
-    _damage(paths, what)
-    before = _snapshot(root)
-    with pytest.raises(ConfigError, match=message) as error:
-        run_training(_config(root, "train.MAX_TRAINING_STEPS=30"), run_name="base")
-    assert "\n" not in str(error.value)
-    assert _snapshot(root) == before
-
-
 def test_resuming_with_another_network_names_the_setting_before_loading_weights(
     trained_run: Path, tmp_path: Path
 ) -> None:
-    root, _ = _copy_run(trained_run, tmp_path)
-    before = _snapshot(root)
-    other = _config(root, "train.MAX_TRAINING_STEPS=30", "model.CONV_FILTERS=4")
+    root, _ = copy_run(trained_run, tmp_path)
+    before = snapshot(root)
+    other = quick_config(root, "train.MAX_TRAINING_STEPS=30", "model.CONV_FILTERS=4")
     with pytest.raises(ConfigError, match="was trained with different model settings"):
         run_training(other, run_name="base")
-    assert _snapshot(root) == before
+    assert snapshot(root) == before
 
 
 def test_resume_after_losing_the_mlflow_store_starts_a_new_mlflow_run(
     trained_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root, paths = _copy_run(trained_run, tmp_path)
+    root, paths = copy_run(trained_run, tmp_path)
     old_run = read_json(paths.step_dir(20) / "state.json")["mlflow_run_id"]
     (root / "mlflow.db").unlink()
     with caplog.at_level(logging.WARNING):
-        code = run_training(_config(root, "train.MAX_TRAINING_STEPS=30"), run_name="base")
+        code = run_training(quick_config(root, "train.MAX_TRAINING_STEPS=30"), run_name="base")
     assert code == 0
     assert "logging to a new MLflow run" in caplog.text
     new_run = read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"]
@@ -277,7 +202,7 @@ def test_local_ray_keeps_token_authentication(monkeypatch: pytest.MonkeyPatch) -
 def _manager_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_per_actor: list[int]
 ) -> WorkerManager:
-    config = _config(tmp_path, "train.NUM_SELF_PLAY_WORKERS=1")
+    config = quick_config(tmp_path, "train.NUM_SELF_PLAY_WORKERS=1")
     created = iter(fail_per_actor)
 
     class FlakyWorker:
@@ -350,7 +275,7 @@ def test_a_worker_that_always_fails_ends_the_run_with_one_reason(
 def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = _config(
+    config = quick_config(
         tmp_path, "train.MAX_TRAINING_STEPS=100000", "train.EVAL_FREQ_STEPS=10",
         "train.EVAL_GAMES=64", "train.EVAL_SIMULATIONS=64",
     )  # fmt: skip
@@ -408,7 +333,7 @@ def test_a_dead_stats_collector_is_replaced_and_metrics_keep_coming(
     client = MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("stats", artifact_location=str(tmp_path / "art"))
     run_id = client.create_run(experiment).info.run_id
-    config = _config(tmp_path, "train.MAX_TRAINING_STEPS=100000")
+    config = quick_config(tmp_path, "train.MAX_TRAINING_STEPS=100000")
     components, _ = setup_training_components(
         config, "stats", tracking_uri=uri, mlflow_run_id=run_id
     )

@@ -1,0 +1,30 @@
+"""Helpers for tests that build, copy and compare training runs on disk."""
+
+import shutil
+from pathlib import Path
+
+from alphatriangle.config import RunConfig, load_run_config
+from alphatriangle.data import PathManager
+from alphatriangle.data.run_lock import LOCK_FILE
+
+
+def quick_config(root: Path, *extra: str) -> RunConfig:
+    """The `quick` preset writing under `root`, with `section.KEY=value` overrides."""
+    return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `root` with its size and modification time (but the run lock, which
+    names its latest holder)."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != LOCK_FILE
+    }
+
+
+def copy_run(trained: Path, tmp_path: Path) -> tuple[Path, PathManager]:
+    """A private copy of the `trained_run` fixture's data directory and its run's paths."""
+    root = tmp_path / "data"
+    shutil.copytree(trained, root)
+    return root, PathManager(root, "base")
