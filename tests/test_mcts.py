@@ -9,7 +9,7 @@ from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game import DRAW_TEMPLATE_IDS, GameBatch, GameState
 from alphatriangle.game.geometry import engine_tables
 from alphatriangle.mcts import BatchedMCTS, Evaluator, SearchOutput, Tree
-from alphatriangle.mcts.tree import CHANCE
+from alphatriangle.mcts.tree import CHANCE, node_value
 
 ENV = EnvConfig()
 A = ENV.ACTION_DIM
@@ -111,7 +111,7 @@ def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
     tree = search.tree
     chance = int(tree.children_index[0, 0, action])
     assert tree.node_kind[0, chance] == CHANCE
-    estimate = tree.node_value(0, chance)
+    estimate = node_value(tree, 0, chance)
 
     after = state.copy()
     after.step(action, refill=[0, 0, 0])

@@ -196,6 +196,27 @@ def refill_slots(
 
 
 @njit(cache=True, inline="always")
+def placement_reward(t: CoreTables, shape: int, cleared: int) -> float:
+    """The reward for the cells a placed shape covers and the cells its lines cleared."""
+    return t.shape_size[shape] * t.rewards[0] + cleared * t.rewards[1]
+
+
+@njit(cache=True, inline="always")
+def outcome_reward(t: CoreTables, over: bool) -> float:
+    """What a move earns for the position it leaves: the game-over penalty or the alive bonus."""
+    return t.rewards[3] if over else t.rewards[2]
+
+
+@njit(cache=True, inline="always")
+def slots_empty(hand: np.ndarray) -> bool:
+    """Whether every slot of a hand (one row of shapes, -1 for empty) is empty: a refill."""
+    for slot in range(hand.shape[0]):
+        if hand[slot] >= 0:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def step_game(
     t: CoreTables,
     occ: np.ndarray,
@@ -228,10 +249,7 @@ def step_game(
     occ[g, 0] = lo
     occ[g, 1] = hi
     shapes[g, slot] = -1
-    refilled = True
-    for s in range(shapes.shape[1]):
-        if shapes[g, s] >= 0:
-            refilled = False
+    refilled = slots_empty(shapes[g])
     if refilled:
         if forced_refills.shape[0] > 0:
             for s in range(shapes.shape[1]):
@@ -239,10 +257,8 @@ def step_game(
         else:
             refill_slots(t.draw_ids, shapes, g, rng, stream)
     over = not has_legal_move(t.anchor_words, t.cell_offsets, t.shape_size, lo, hi, shapes, g)
-    placed = t.shape_size[shape]
-    reward = placed * t.rewards[0] + cleared * t.rewards[1]
-    reward += t.rewards[3] if over else t.rewards[2]
-    return reward, placed + 2 * cleared, lines, refilled, over
+    reward = placement_reward(t, shape, cleared) + outcome_reward(t, over)
+    return reward, t.shape_size[shape] + 2 * cleared, lines, refilled, over
 
 
 @njit(cache=True)

@@ -21,7 +21,13 @@ from numba import njit
 
 from alphatriangle.config import EnvConfig
 from alphatriangle.game.batch import GameBatch
-from alphatriangle.game.core import is_legal, legal_mask_batch, popcount, step_game
+from alphatriangle.game.core import (
+    is_legal,
+    legal_mask_batch,
+    outcome_reward,
+    popcount,
+    step_game,
+)
 from alphatriangle.game.env import (
     EPISODE_SEED_STRIDE,
     UNSEEDED_BASE_LIMIT,
@@ -63,7 +69,7 @@ def _step_games(
             t.place_ok, t.place_bits, t.action_slot, t.action_anchor,
             occ[g, 0], occ[g, 1], shapes, g, actions[g],
         ):  # fmt: skip
-            reward[g] = t.rewards[3]
+            reward[g] = outcome_reward(t, True)
             terminated[g] = True
             illegal[g] = True
             done[g] = True

@@ -1,7 +1,45 @@
-"""Which action a simulation takes at a decision node: PUCT, or Gumbel root/interior."""
+"""Which action a simulation takes at a decision node: PUCT, or Gumbel root/interior.
+
+`select_action` is the one place that picks between them; the search loop calls it and never
+looks at the root policy itself.
+"""
+
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
+
+from alphatriangle.mcts.qtransforms import completed_q_by_mix_value, q_by_parent_and_siblings
+from alphatriangle.mcts.tree import Tree
+from alphatriangle.utils.softmax import masked_softmax
+
+
+class SelectionParams(NamedTuple):
+    """The constants of one search's action selection."""
+
+    gumbel: bool
+    """Gumbel root with sequential halving and the improved-policy interior rule; else PUCT."""
+    discount: float
+    c_puct: float
+    min_value_span: float
+    c_visit: float
+    c_scale: float
+
+
+class RootState(NamedTuple):
+    """Per-game root inputs of one search, prepared by the root policy."""
+
+    gumbel: npt.NDArray[np.float32]
+    """[games, actions] Gumbel noise (Gumbel root)."""
+    prior: npt.NDArray[np.float32]
+    """[games, actions] prior with Dirichlet noise (PUCT root)."""
+    search_visits: npt.NDArray[np.int32]
+    """[games, actions] visits each root action got in this search."""
+    num_considered: npt.NDArray[np.int32]
+    """[games] actions sequential halving starts with."""
+    visit_table: npt.NDArray[np.int32]
+    """[max considered + 1, simulations] the sequential-halving schedule."""
 
 
 @njit(cache=True)
@@ -29,23 +67,23 @@ def puct_action(
 
 @njit(cache=True)
 def gumbel_interior_action(
-    logits: np.ndarray, sigma_q: np.ndarray, visits: np.ndarray, total_visits: int
+    logits: np.ndarray,
+    sigma_q: np.ndarray,
+    visits: np.ndarray,
+    total_visits: int,
+    policy: np.ndarray,
 ) -> int:
-    """argmax of the improved policy minus the visit share: visits track the policy."""
-    top = -np.inf
+    """argmax of the improved policy softmax(logits + sigma(Q)) minus the visit share, so
+    visits track the policy; `policy` is scratch for the improved policy."""
     for a in range(logits.shape[0]):
-        if logits[a] != -np.inf:
-            top = max(top, logits[a] + sigma_q[a])
-    norm = 0.0
-    for a in range(logits.shape[0]):
-        if logits[a] != -np.inf:
-            norm += np.exp(logits[a] + sigma_q[a] - top)
+        policy[a] = logits[a] + sigma_q[a] if logits[a] != -np.inf else -np.inf
+    masked_softmax(policy, policy)
     best = -1
     best_score = -np.inf
     for a in range(logits.shape[0]):
         if logits[a] == -np.inf:
             continue
-        score = np.exp(logits[a] + sigma_q[a] - top) / norm - visits[a] / (1.0 + total_visits)
+        score = policy[a] - visits[a] / (1.0 + total_visits)
         if score > best_score:
             best_score = score
             best = a
@@ -77,3 +115,35 @@ def gumbel_root_action(
             fallback_score = score
             fallback = a
     return best if best >= 0 else fallback
+
+
+@njit(cache=True)
+def select_action(
+    tree: Tree,
+    params: SelectionParams,
+    roots: RootState,
+    g: int,
+    n: int,
+    simulation: int,
+    q: np.ndarray,
+    visits: np.ndarray,
+    policy: np.ndarray,
+) -> int:
+    """The action simulation `simulation` takes at decision node `n` of tree `g`; `q`,
+    `visits` and `policy` are per-action scratch rows."""
+    logits = tree.children_logit[g, n]
+    if params.gumbel:
+        total = completed_q_by_mix_value(
+            tree, params.discount, params.c_visit, params.c_scale, g, n, q, visits
+        )
+        if n == 0:
+            target = roots.visit_table[roots.num_considered[g], simulation]
+            return gumbel_root_action(logits, roots.gumbel[g], q, roots.search_visits[g], target)
+        return gumbel_interior_action(logits, q, visits, total, policy)
+    q_by_parent_and_siblings(tree, params.discount, params.min_value_span, g, n, q, visits)
+    if n == 0:
+        policy[:] = roots.prior[g]
+    else:
+        for a in range(logits.shape[0]):
+            policy[a] = np.exp(logits[a])
+    return puct_action(logits, policy, q, visits, tree.node_visits[g, n], params.c_puct)

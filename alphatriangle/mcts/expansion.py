@@ -1,0 +1,125 @@
+"""How a search tree grows: fresh roots, the child of a placement, the sampled outcome of a
+refill, and a new leaf's evaluation (its prior over legal actions and its value)."""
+
+import numpy as np
+from numba import njit
+
+from alphatriangle.game.core import (
+    has_legal_move,
+    outcome_reward,
+    place,
+    placement_reward,
+    slots_empty,
+    write_legal_mask,
+)
+from alphatriangle.game.geometry import CoreTables
+from alphatriangle.game.rng import draw_below
+from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, add_node, init_node, same_hand
+from alphatriangle.utils.softmax import masked_log_softmax
+
+
+@njit(cache=True)
+def write_evaluation(
+    t: CoreTables, tree: Tree, legal: np.ndarray, g: int, n: int, logits: np.ndarray, value: float
+) -> None:
+    """Store the network's value and log-softmax prior over legal actions at node `n`."""
+    legal[g, :] = False
+    occ = tree.node_occ[g, n]
+    write_legal_mask(
+        t.anchor_words, t.cell_offsets, t.shape_size, t.cells, occ[0], occ[1],
+        tree.node_shapes[g], n, legal, g,
+    )  # fmt: skip
+    prior = tree.children_logit[g, n]
+    for a in range(logits.shape[0]):
+        prior[a] = logits[a] if legal[g, a] else -np.inf
+    masked_log_softmax(prior, prior)
+    tree.node_raw_value[g, n] = value
+    tree.node_evaluated[g, n] = True
+
+
+@njit(cache=True)
+def prepare_roots(
+    t: CoreTables, tree: Tree, occ: np.ndarray, shapes: np.ndarray, active: np.ndarray
+) -> None:
+    """Start a fresh tree wherever the kept root is not the position to search."""
+    for g in range(occ.shape[0]):
+        if not active[g]:
+            continue
+        same = tree.node_count[g] > 0 and tree.node_kind[g, 0] == DECISION
+        same = same and tree.node_occ[g, 0, 0] == occ[g, 0] and tree.node_occ[g, 0, 1] == occ[g, 1]
+        for s in range(shapes.shape[1]):
+            same = same and tree.node_shapes[g, 0, s] == shapes[g, s]
+        if same:
+            continue
+        tree.node_occ[g, 0] = occ[g]
+        tree.node_shapes[g, 0] = shapes[g]
+        terminal = not has_legal_move(
+            t.anchor_words, t.cell_offsets, t.shape_size, occ[g, 0], occ[g, 1], shapes, g
+        )
+        init_node(tree, g, 0, DECISION, terminal)
+        tree.node_count[g] = 1
+
+
+@njit(cache=True)
+def chance_step(
+    t: CoreTables, tree: Tree, rng: np.ndarray, outcome: np.ndarray, g: int, n: int, kept: int
+) -> tuple[int, int, bool]:
+    """Sample a refill at chance node `n`: (outcome rank, child, newly added). A new outcome
+    becomes a child while fewer than `kept` are kept and the tree has room; otherwise a kept
+    outcome is revisited at random. Returns child -1 when nothing can be visited."""
+    for s in range(outcome.shape[1]):
+        outcome[g, s] = t.draw_ids[draw_below(rng, g, t.draw_ids.shape[0])]
+    count = tree.node_num_children[g, n]
+    for k in range(count):
+        child = tree.children_index[g, n, k]
+        if same_hand(tree.node_shapes[g, child], outcome[g]):
+            return k, child, False
+    if count < kept and tree.node_count[g] < tree.node_visits.shape[1]:
+        occ = tree.node_occ[g, n]
+        terminal = not has_legal_move(
+            t.anchor_words, t.cell_offsets, t.shape_size, occ[0], occ[1], outcome, g
+        )
+        child = add_node(tree, g, n, DECISION, terminal)
+        tree.node_shapes[g, child] = outcome[g]
+        tree.children_index[g, n, count] = child
+        tree.children_reward[g, n, count] = outcome_reward(t, terminal)
+        tree.node_num_children[g, n] = count + 1
+        return count, child, True
+    if count == 0:
+        return -1, -1, False
+    k = draw_below(rng, g, count)
+    return k, tree.children_index[g, n, k], False
+
+
+@njit(cache=True)
+def expand(t: CoreTables, tree: Tree, hand: np.ndarray, g: int, n: int, a: int) -> int:
+    """Add the child of placing action `a` at decision node `n`: a chance node when the
+    placement empties the hand, else a decision node. Returns -1 when the tree is full.
+    `hand` is scratch for the hand left after the placement."""
+    slot = t.action_slot[a]
+    hand[:] = tree.node_shapes[g, n]
+    shape = hand[slot]
+    hand[slot] = -1
+    refill = slots_empty(hand)
+    if tree.node_count[g] + (2 if refill else 1) > tree.node_visits.shape[1]:
+        return -1
+    occ = tree.node_occ[g, n]
+    lo, hi, cleared, _ = place(
+        t.place_bits, t.touch_count, t.touch_lines, t.line_bits, occ[0], occ[1], shape,
+        t.action_anchor[a],
+    )  # fmt: skip
+    c = add_node(tree, g, n, CHANCE if refill else DECISION, False)
+    tree.node_occ[g, c, 0] = lo
+    tree.node_occ[g, c, 1] = hi
+    tree.node_shapes[g, c] = hand
+    tree.children_index[g, n, a] = c
+    reward = placement_reward(t, shape, cleared)
+    if not refill:
+        terminal = not has_legal_move(
+            t.anchor_words, t.cell_offsets, t.shape_size, lo, hi, tree.node_shapes[g], c
+        )
+        tree.node_terminal[g, c] = terminal
+        tree.node_evaluated[g, c] = terminal
+        reward += outcome_reward(t, terminal)
+    tree.children_reward[g, n, a] = reward
+    return c
