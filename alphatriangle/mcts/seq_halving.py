@@ -1,8 +1,11 @@
-"""Sequential halving's visit schedule for the Gumbel root (Danihelka et al., 2022).
+"""Sequential halving's visit schedule for the Gumbel root.
 
-With m actions considered and n simulations, the budget is split over ceil(log2 m)
-phases; each phase visits every remaining action equally, then halves them. Entry
-`table[m, i]` is the visit count an action must have to receive simulation `i`.
+From "Policy improvement by planning with Gumbel" (Danihelka, Guez, Schrittwieser and
+Silver, ICLR 2022), following the schedule of mctx's
+`seq_halving.get_sequence_of_considered_visits`: with m actions considered and n
+simulations, the budget is split over ceil(log2 m) phases; each phase visits every remaining
+action equally, then halves them (keeping at least two). Entry `table[m, i]` is the visit
+count an action must have to receive simulation `i`.
 """
 
 import math

@@ -1,0 +1,129 @@
+"""Search building blocks on hand-built trees, against values computed by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from alphatriangle.mcts.action_selection import (
+    gumbel_interior_action,
+    gumbel_root_action,
+    puct_action,
+)
+from alphatriangle.mcts.qtransforms import completed_q_by_mix_value, q_by_parent_and_siblings
+from alphatriangle.mcts.seq_halving import considered_visit_sequence, considered_visit_table
+from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, allocate_tree, keep_subtree
+from alphatriangle.utils.softmax import masked_log_softmax, masked_softmax
+
+NEG_INF = -np.inf
+
+
+def _root_with_two_visited_children() -> Tree:
+    """Root (node 0) with four actions: a0 leads to a decision node (2 visits, value sum 3,
+    reward 0.5), a1 to a chance node (1 visit, value sum 2, reward 1), a2 is legal and
+    unvisited, a3 illegal. Priors 0.5, 0.25, 0.25; the network's root value is 1."""
+    tree = allocate_tree(games=1, capacity=4, num_actions=4, num_slots=3)
+    tree.node_count[0] = 3
+    tree.node_visits[0, :3] = [4, 2, 1]
+    tree.node_value_sum[0, :3] = [8.0, 3.0, 2.0]
+    tree.node_kind[0, :3] = [DECISION, DECISION, CHANCE]
+    tree.node_raw_value[0, 0] = 1.0
+    tree.children_index[0, 0, :2] = [1, 2]
+    tree.children_reward[0, 0, :2] = [0.5, 1.0]
+    tree.children_logit[0, 0] = [math.log(0.5), math.log(0.25), math.log(0.25), NEG_INF]
+    return tree
+
+
+def test_completed_q_mixes_the_value_into_unvisited_actions_and_rescales() -> None:
+    tree = _root_with_two_visited_children()
+    q = np.zeros(4)
+    visits = np.zeros(4, dtype=np.int32)
+    total = completed_q_by_mix_value(tree, 0.9, 50.0, 0.1, 0, 0, q, visits)
+    # Q(a0) = 0.5 + 0.9 * 3/2 = 1.85; Q(a1) = 1 + 1.0 * 2/1 = 3 (no discount into chance).
+    # mixed = (1 + 3 * (0.5 * 1.85 + 0.25 * 3) / 0.75) / (3 + 1) = 1.925 for a2.
+    # sigma = (q - 1.85) * (50 + 2) * 0.1 / (3 - 1.85).
+    scale = 5.2 / 1.15
+    assert total == 3
+    assert visits[:3].tolist() == [2, 1, 0]
+    assert q[:3] == pytest.approx([0.0, 1.15 * scale, 0.075 * scale])
+
+
+def test_puct_q_is_normalised_with_the_parent_value_over_a_minimum_span() -> None:
+    tree = _root_with_two_visited_children()
+    q = np.zeros(4)
+    visits = np.zeros(4, dtype=np.int32)
+    # parent 8/4 = 2 lies inside [1.85, 3]: span 1.15; unvisited a2 gets 0.
+    q_by_parent_and_siblings(tree, 0.9, 0.5, 0, 0, q, visits)
+    assert q[:3] == pytest.approx([0.0, 1.0, 0.0])
+    q_by_parent_and_siblings(tree, 0.9, 2.0, 0, 0, q, visits)
+    assert q[:3] == pytest.approx([0.0, 1.15 / 2.0, 0.0])
+
+
+def test_puct_action_adds_the_exploration_bonus() -> None:
+    logits = np.array([0.0, 0.0, 0.0, NEG_INF])
+    prior = np.array([0.5, 0.3, 0.2, 0.0])
+    q = np.array([0.1, 0.5, 0.0, 9.0])
+    visits = np.array([2, 1, 0, 0], dtype=np.int32)
+    # 0.1 + 1.25*0.5*sqrt(3)/3 = 0.461; 0.5 + 1.25*0.3*sqrt(3)/2 = 0.825; 1.25*0.2*sqrt(3) = 0.433
+    assert puct_action(logits, prior, q, visits, 3, 1.25) == 1
+    # With c = 20 the prior over visits dominates: 5.87, 5.70, 6.93.
+    assert puct_action(logits, prior, q, visits, 3, 20.0) == 2
+
+
+def test_gumbel_interior_action_follows_the_improved_policy_minus_the_visit_share() -> None:
+    logits = np.log(np.array([0.5, 0.25, 0.25, 1.0]))
+    logits[3] = NEG_INF
+    sigma_q = np.array([0.0, math.log(2.0), 0.0, 5.0])
+    visits = np.array([1, 2, 0, 0], dtype=np.int32)
+    policy = np.zeros(4)
+    # improved policy ~ [0.5, 0.5, 0.25] -> [0.4, 0.4, 0.2]; minus visits / (1 + 3):
+    # 0.15, -0.1, 0.2.
+    assert gumbel_interior_action(logits, sigma_q, visits, 3, policy) == 2
+    assert policy == pytest.approx([0.4, 0.4, 0.2, 0.0])
+
+
+def test_gumbel_root_action_picks_among_actions_due_a_visit() -> None:
+    logits = np.array([0.0, 0.0, 0.0, NEG_INF])
+    gumbel = np.array([0.2, 0.0, 1.5, 9.0])
+    sigma_q = np.array([0.0, 0.8, 0.0, 0.0])
+    search_visits = np.array([1, 1, 0, 0], dtype=np.int32)
+    # Scores 0.2, 0.8, 1.5 (the illegal a3 never counts); due one visit: a0 or a1 -> a1.
+    assert gumbel_root_action(logits, gumbel, sigma_q, search_visits, 1) == 1
+    # Nobody has 2 visits: the best legal action of all.
+    assert gumbel_root_action(logits, gumbel, sigma_q, search_visits, 2) == 2
+
+
+def test_sequential_halving_schedules() -> None:
+    # m = 4, n = 16: two phases; 16 // (2 * 4) = 2 rounds of 4, then 16 // (2 * 2) = 4 of 2.
+    assert considered_visit_sequence(4, 16) == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    # m = 2, n = 5: one phase of 5 // 2 = 2 rounds, then more rounds of the same two.
+    assert considered_visit_sequence(2, 5) == [0, 0, 1, 1, 2]
+    # m = 3, n = 4: ceil(log2 3) = 2 phases, one round of 3, then the best two.
+    assert considered_visit_sequence(3, 4) == [0, 0, 0, 1]
+    assert considered_visit_sequence(1, 3) == [0, 1, 2]
+    table = considered_visit_table(3, 4)
+    assert table.tolist() == [[0, 1, 2, 3], [0, 1, 2, 3], [0, 0, 1, 1], [0, 0, 0, 1]]
+
+
+def test_masked_softmax_and_log_softmax() -> None:
+    scores = np.array([0.0, math.log(3.0), NEG_INF])
+    probs = np.zeros(3)
+    masked_softmax(scores, probs)
+    assert probs == pytest.approx([0.25, 0.75, 0.0])
+    logs = scores.astype(np.float32)
+    masked_log_softmax(logs, logs)
+    assert logs[:2] == pytest.approx([math.log(0.25), math.log(0.75)], rel=1e-6)
+    assert logs[2] == NEG_INF
+
+
+def test_keep_subtree_renumbers_the_kept_nodes_in_order() -> None:
+    # 0 -a0-> 1 -a1-> 3, 0 -a2-> 2: keeping node 1 keeps 1 and 3 as 0 and 1.
+    tree = allocate_tree(games=1, capacity=4, num_actions=3, num_slots=3)
+    tree.node_count[0] = 4
+    tree.children_index[0, 0, [0, 2]] = [1, 2]
+    tree.children_index[0, 1, 1] = 3
+    tree.node_visits[0, :4] = [9, 5, 3, 2]
+    keep_subtree(tree, 0, 1, np.zeros(4, dtype=np.int32))
+    assert tree.node_count[0] == 2
+    assert tree.node_visits[0, :2].tolist() == [5, 2]
+    assert tree.children_index[0, 0].tolist() == [-1, 1, -1]
