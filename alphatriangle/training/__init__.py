@@ -1,6 +1,7 @@
 """The headless training pipeline: setup, loop, workers, helpers, runner."""
 
 from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.evaluation_manager import EvaluationManager
 from alphatriangle.training.logging_utils import (
     Tee,
     get_root_logger,
@@ -14,6 +15,7 @@ from alphatriangle.training.setup import setup_training_components
 from alphatriangle.training.worker_manager import WorkerManager
 
 __all__ = [
+    "EvaluationManager",
     "LoopHelpers",
     "Tee",
     "TrainingComponents",
