@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from networks import seeded_network
 
 from alphatriangle.config import EnvConfig, ModelConfig
 from alphatriangle.data import CheckpointData, DataManager, PathManager, load_checkpoint_dir
 from alphatriangle.data.serializer import buffer_from_file, torch_state_from_bytes
 from alphatriangle.features import feature_spec
-from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import Experiences
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings
 from alphatriangle.stats import StatsCollector
@@ -42,7 +42,7 @@ def _buffer(values: range) -> ExperienceBuffer:
 
 def test_checkpoints_round_trip_and_keep_pointers(tmp_path: Path) -> None:
     manager = DataManager(PathManager(tmp_path, "r"), keep_checkpoints=2)
-    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=0)
+    network = seeded_network(0, ModelConfig(), ENV)
     weights = network.get_weights()
     state = {"optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]}, "rng": np.arange(3)}
     manager.mark_best(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from networks import seeded_network
 from rich.console import Console
 
 from alphatriangle.config import EnvConfig, RunConfig, load_run_config
@@ -40,7 +41,7 @@ ENV = EnvConfig()
 
 
 def _save_agent(root: Path, run: str, config: RunConfig, step: int = 7) -> Path:
-    network = NeuralNetwork(config.model, config.env, device="cpu", seed=step)
+    network = seeded_network(step, config.model, config.env)
     checkpoint = CheckpointData(
         run_name=run, global_step=step, configs=config.model_dump(mode="json")
     )

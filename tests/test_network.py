@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from networks import seeded_network
 from pydantic import ValidationError
 
 from alphatriangle.config import EnvConfig, ModelConfig
@@ -10,7 +11,6 @@ from alphatriangle.features import feature_spec
 from alphatriangle.game import GameBatch, GameState
 from alphatriangle.nn import (
     AlphaTriangleNet,
-    NeuralNetwork,
     SlotPolicyHead,
     ValueSupport,
     inverse_value_transform,
@@ -35,7 +35,7 @@ def test_presets_produce_policy_and_value_logits(preset: str) -> None:
 
 
 def test_evaluate_gives_probabilities_over_legal_actions_only() -> None:
-    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=0)
+    network = seeded_network(0, ModelConfig(), ENV)
     states = [GameState(initial_seed=s) for s in range(3)]
     states[1].step(min(states[1].valid_actions()))
     for state, (policy, value) in zip(states, network.evaluate_batch(states), strict=True):
@@ -47,8 +47,8 @@ def test_evaluate_gives_probabilities_over_legal_actions_only() -> None:
 
 
 def test_weights_round_trip_between_networks() -> None:
-    source = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=1)
-    target = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=2)
+    source = seeded_network(1, ModelConfig(), ENV)
+    target = seeded_network(2, ModelConfig(), ENV)
     batch = GameBatch.new(5, seeds=list(range(5)))
     before = target.evaluate_arrays(batch.occ, batch.shapes)
     weights = source.get_weights()
@@ -105,8 +105,8 @@ def test_device_resolution() -> None:
 
 
 def test_compiled_model_matches_eager() -> None:
-    eager = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=4)
-    compiled = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=4, compile_model=True)
+    eager = seeded_network(4, ModelConfig(), ENV)
+    compiled = seeded_network(4, ModelConfig(), ENV, compile_model=True)
     compiled.set_weights(eager.get_weights())
     batch = GameBatch.new(6, seeds=list(range(6)))
     expected = eager.evaluate_arrays(batch.occ, batch.shapes)
@@ -116,7 +116,7 @@ def test_compiled_model_matches_eager() -> None:
 
 
 def test_inference_copy_matches_the_module_and_follows_training() -> None:
-    network = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=5)
+    network = seeded_network(5, ModelConfig(), ENV)
     batch = GameBatch.new(8, seeds=list(range(8)))
     board, other = network.features.extract(batch.occ, batch.shapes)
     inputs = (torch.from_numpy(board), torch.from_numpy(other))

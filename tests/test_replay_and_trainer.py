@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from networks import seeded_network
 
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
 from alphatriangle.features import feature_spec
@@ -102,7 +103,7 @@ def test_trainer_fits_self_play_data() -> None:
     data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
     buffer = _buffer(len(data), use_per=True)
     buffer.add_batch(data)
-    network = NeuralNetwork(model, ENV, device="cpu", seed=0)
+    network = seeded_network(0, model, ENV)
     config = TrainConfig(
         LEARNING_RATE=3e-3, BATCH_SIZE=32, MIN_BUFFER_SIZE_TO_TRAIN=32, MAX_TRAINING_STEPS=200
     )

@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
+from networks import seeded_network
 
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
-from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker, n_step_returns, remote_self_play_worker
 from alphatriangle.utils import StepInfo
 
@@ -87,7 +87,7 @@ def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
     actor = remote_self_play_worker().remote(
         1, ENV, MCTS, ModelConfig(), TRAIN, seed=5, stats_collector=collector
     )
-    weights = NeuralNetwork(ModelConfig(), ENV, device="cpu", seed=9).get_weights()
+    weights = seeded_network(9, ModelConfig(), ENV).get_weights()
     ray.get(actor.set_weights.remote(weights))
     ray.get(actor.set_current_trainer_step.remote(42))
     sent = ray.get(actor.get_weights.remote())

@@ -87,8 +87,9 @@ def run_search_benchmark(
     console: Console,
 ) -> dict[str, Any]:
     torch.set_num_threads(1)
+    torch.manual_seed(0)
     env = EnvConfig()
-    network = NeuralNetwork(model, env, device="cpu", num_threads=1, seed=0)
+    network = NeuralNetwork(model, env, device="cpu")
     console.print(f"one core; {seconds:g} s per measurement; {mcts.num_simulations} simulations")
     rows: list[dict[str, Any]] = []
     forward: dict[int, float] = {}

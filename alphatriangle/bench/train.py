@@ -39,7 +39,7 @@ def trainer_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds
         spec.board_shape, spec.other_dim, env.ACTION_DIM, seed=0,
     )  # fmt: skip
     buffer.add_batch(_random_experiences(20_000, env))
-    trainer = Trainer(NeuralNetwork(model, env, device="cpu", seed=0), train)
+    trainer = Trainer(NeuralNetwork(model, env, device="cpu"), train)
     steps = 0
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds or steps < 3:
@@ -53,7 +53,7 @@ def trainer_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds
 
 def raw_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds: float) -> float:
     """Samples/s of a bare forward + backward + optimizer step on one fixed batch."""
-    network = NeuralNetwork(model, env, device="cpu", seed=0)
+    network = NeuralNetwork(model, env, device="cpu")
     net = network.model.train()
     exp = _random_experiences(train.BATCH_SIZE, env)
     board = torch.from_numpy(exp.board).float()
@@ -105,6 +105,7 @@ def run_train_benchmark(
     from alphatriangle.training.setup import init_ray, prepare_local_ray_environment
 
     torch.set_num_threads(1)
+    torch.manual_seed(0)
     env = EnvConfig()
     model = ModelConfig()
     train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games)

@@ -38,9 +38,12 @@ class Evaluator:
     """Plays the fixed suite with the search used for evaluation (no noise, best move)."""
 
     def __init__(self, config: RunConfig) -> None:
+        import torch
+
+        torch.set_num_threads(1)  # its own Ray process: one core, beside self-play
         train = config.train
         self.config = config
-        self.network = NeuralNetwork(config.model, config.env, device="cpu", num_threads=1)
+        self.network = NeuralNetwork(config.model, config.env, device="cpu")
         self.seeds = default_seeds(train.EVAL_GAMES)
         self.mcts = evaluation_mcts(config)
         self.baselines_reported = False

@@ -198,13 +198,13 @@ def refill_slots(
 @njit(cache=True, inline="always")
 def placement_reward(t: CoreTables, shape: int, cleared: int) -> float:
     """The reward for the cells a placed shape covers and the cells its lines cleared."""
-    return t.shape_size[shape] * t.rewards[0] + cleared * t.rewards[1]
+    return float(t.shape_size[shape] * t.rewards[0] + cleared * t.rewards[1])
 
 
 @njit(cache=True, inline="always")
 def outcome_reward(t: CoreTables, over: bool) -> float:
     """What a move earns for the position it leaves: the game-over penalty or the alive bonus."""
-    return t.rewards[3] if over else t.rewards[2]
+    return float(t.rewards[3] if over else t.rewards[2])
 
 
 @njit(cache=True, inline="always")

@@ -17,7 +17,7 @@ from numba import njit
 
 from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game.geometry import CoreTables, engine_tables
-from alphatriangle.game.rng import fresh_seed, seed_states
+from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts.action_selection import RootState, SelectionParams, select_action
 from alphatriangle.mcts.expansion import chance_step, expand, prepare_roots, write_evaluation
 from alphatriangle.mcts.policies import root_policy, root_statistics
@@ -30,6 +30,7 @@ from alphatriangle.mcts.tree import (
     keep_played_subtrees,
     node_value,
 )
+from alphatriangle.utils.seeding import integer_seeds
 
 Evaluator = Callable[
     [npt.NDArray[np.uint64], npt.NDArray[np.int8]],
@@ -222,9 +223,9 @@ class BatchedMCTS:
         g, a, slots = num_games, env_config.ACTION_DIM, env_config.NUM_SHAPE_SLOTS
         capacity = 3 * config.num_simulations + 2
         self.tree = allocate_tree(g, capacity, a, slots)
-        base = fresh_seed() if seed is None else seed
-        self.rng = seed_states([base * 7919 + game for game in range(g)])
-        self.policy = root_policy(config, np.random.default_rng(base))
+        chance_streams, root_noise = np.random.SeedSequence(seed).spawn(2)
+        self.rng = seed_states(integer_seeds(chance_streams, g))
+        self.policy = root_policy(config, np.random.default_rng(root_noise))
         self.params = SelectionParams(
             gumbel=self.policy.gumbel,
             discount=config.discount,

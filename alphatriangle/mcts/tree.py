@@ -79,7 +79,7 @@ def add_node(tree: Tree, g: int, parent: int, kind: int, terminal: bool) -> int:
     tree.node_occ[g, n] = tree.node_occ[g, parent]
     tree.node_shapes[g, n] = tree.node_shapes[g, parent]
     init_node(tree, g, n, kind, terminal)
-    return n
+    return int(n)
 
 
 @njit(cache=True)

@@ -39,13 +39,7 @@ class NeuralNetwork:
         env_config: EnvConfig,
         device: str | torch.device = "auto",
         compile_model: bool = False,
-        num_threads: int | None = None,
-        seed: int | None = None,
     ) -> None:
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
-        if seed is not None:
-            torch.manual_seed(seed)
         self.model_config = model_config
         self.env_config = env_config
         self.device = resolve_device(device)

@@ -13,6 +13,7 @@ from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, Trainer
 from alphatriangle.stats import stats_collector_actor
 from alphatriangle.training.components import TrainingComponents
+from alphatriangle.utils.seeding import Stream, integer_seed, seed_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +92,8 @@ def setup_training_components(
         logger.info("Ray resources: %d CPUs, %d GPUs", cpus, gpus)
         num_workers = adjusted_worker_count(workers or config.train.NUM_SELF_PLAY_WORKERS, cpus)
         train = config.train
-        network = NeuralNetwork(
-            config.model,
-            config.env,
-            device=device or train.DEVICE,
-            seed=train.RANDOM_SEED,
-        )
+        torch.manual_seed(integer_seed(seed_sequence(train.RANDOM_SEED, Stream.TORCH)))
+        network = NeuralNetwork(config.model, config.env, device=device or train.DEVICE)
         if network.device.type == "cpu":
             threads = trainer_threads(num_workers, os.cpu_count() or 1)
             torch.set_num_threads(threads)
@@ -116,7 +113,7 @@ def setup_training_components(
             spec.board_shape,
             spec.other_dim,
             config.env.ACTION_DIM,
-            seed=train.RANDOM_SEED,
+            seed=seed_sequence(train.RANDOM_SEED, Stream.BUFFER),
         )
         paths = PathManager(config.persistence_root, run_name)
         stats = start_stats_collector(paths, tracking_uri, mlflow_run_id)

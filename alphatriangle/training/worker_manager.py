@@ -8,6 +8,7 @@ from alphatriangle.nn.network import Weights
 from alphatriangle.rl import SelfPlayBatch, remote_self_play_worker
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.utils import one_line
+from alphatriangle.utils.seeding import Stream, integer_seed, seed_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class WorkerManager:
         cfg = self.components.config
         generation = self.generation.get(worker_id, 0)
         self.generation[worker_id] = generation + 1
+        life = (worker_id, generation, self.weights_step)
+        seed = integer_seed(seed_sequence(cfg.train.RANDOM_SEED, Stream.SELF_PLAY, *life))
         actor_class = remote_self_play_worker(num_cpus=1)
         actor = actor_class.options(scheduling_strategy="SPREAD").remote(
             worker_id,
@@ -62,8 +65,7 @@ class WorkerManager:
             cfg.mcts,
             cfg.model,
             cfg.train,
-            initial_weights=None,
-            seed=cfg.train.RANDOM_SEED + 1_000 * worker_id + 7_919 * generation + self.weights_step,
+            seed=seed,
             stats_collector=self.components.stats_collector_actor,
         )
         if self.weights_ref is not None:

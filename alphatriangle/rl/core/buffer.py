@@ -42,7 +42,7 @@ class ExperienceBuffer:
         board_shape: tuple[int, ...],
         other_dim: int,
         action_dim: int,
-        seed: int | None = None,
+        seed: int | np.random.SeedSequence | None = None,
     ) -> None:
         self.settings = settings
         cap = settings.capacity

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import torch
 
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
 from alphatriangle.game import GameBatch
@@ -20,6 +21,7 @@ from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl.types import Experiences, SelfPlayBatch, SelfPlayResult, n_step_returns
 from alphatriangle.utils import StepInfo
+from alphatriangle.utils.seeding import SEED_BITS, integer_seed
 
 logger = logging.getLogger(__name__)
 
@@ -50,26 +52,20 @@ class SelfPlayWorker:
         mcts_config: MCTSConfig,
         model_config: ModelConfig,
         train_config: TrainConfig,
-        initial_weights: Weights | None = None,
         seed: int | None = None,
         stats_collector: Any = None,
     ) -> None:
+        torch.set_num_threads(1)  # one core per worker (its own Ray process)
         self.actor_id = actor_id
         self.mcts_config = mcts_config
         self.train_config = train_config
         self.stats_collector = stats_collector
-        base = train_config.RANDOM_SEED if seed is None else seed
-        self.seed_rng = np.random.default_rng([base, actor_id])
-        self.network = NeuralNetwork(
-            model_config, env_config, device=train_config.WORKER_DEVICE, num_threads=1
-        )
-        if initial_weights is not None:
-            self.network.set_weights(initial_weights)
+        game_seeds, search_seed = np.random.SeedSequence(seed).spawn(2)
+        self.seed_rng = np.random.default_rng(game_seeds)
+        self.network = NeuralNetwork(model_config, env_config, device=train_config.WORKER_DEVICE)
         n = train_config.SELF_PLAY_GAMES_PER_WORKER
         self.games = GameBatch.new(n, env_config, seeds=self._new_seeds(n))
-        self.search = BatchedMCTS(
-            mcts_config, env_config, n, seed=int(self.seed_rng.integers(2**62))
-        )
+        self.search = BatchedMCTS(mcts_config, env_config, n, seed=integer_seed(search_seed))
         self.trajectories = [_Trajectory() for _ in range(n)]
         self.finished: deque[SelfPlayResult] = deque()
         self.pending_metrics: MetricBatch = {}
@@ -77,7 +73,7 @@ class SelfPlayWorker:
         self.episodes_done = 0
 
     def _new_seeds(self, n: int) -> list[int]:
-        return [int(s) for s in self.seed_rng.integers(0, 2**62, size=n)]
+        return [int(s) for s in self.seed_rng.integers(0, 2**SEED_BITS, size=n)]
 
     def set_weights(self, weights: Weights) -> None:
         """Play with new weights from now on; trees built with the old ones are dropped."""
