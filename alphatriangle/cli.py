@@ -129,7 +129,9 @@ def train(
         float | None,
         typer.Option(min=0.01, help="Minutes of training, summed over resumes (then exit 0)."),
     ] = None,
-    device: Annotated[str, typer.Option(help="Trainer device: auto, cpu or cuda.")] = "auto",
+    device: Annotated[
+        str | None, typer.Option(help="Trainer device: auto, cpu or cuda (default: the preset's).")
+    ] = None,
     ray_address: Annotated[
         str | None, typer.Option(help="Join this Ray cluster instead of starting a local one.")
     ] = None,
@@ -139,15 +141,22 @@ def train(
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Train by self-play: a Rich live view on a terminal, log lines otherwise."""
-    from alphatriangle.training.cli_train import train_command
+    from alphatriangle.training.cli_train import TrainRequest, train_command
 
-    code = train_command(
-        preset=preset, config_file=config, overrides=set_values or [], run_name=run_name,
-        seed=seed, resume=resume, workers=workers, max_steps=max_steps, minutes=minutes,
-        device=device,
-        ray_address=ray_address, mlflow_uri=mlflow_uri, log_level=log_level, console=console,
-    )  # fmt: skip
-    raise typer.Exit(code)
+    given = {
+        "max_steps": max_steps, "minutes": minutes, "seed": seed, "workers": workers,
+        "device": device, "ray_address": ray_address, "mlflow_uri": mlflow_uri,
+    }  # fmt: skip
+    request = TrainRequest(
+        preset=preset,
+        config_file=config,
+        overrides=set_values or [],
+        flags={flag: value for flag, value in given.items() if value is not None},
+        run_name=run_name,
+        resume=resume,
+        log_level=log_level,
+    )
+    raise typer.Exit(train_command(request, console))
 
 
 @app.command("eval")

@@ -41,6 +41,77 @@ def _latest_step(root: Path, run: str) -> int:
     return int(_latest_state(root, run)["global_step"])
 
 
+def _check_mlflow_run(client: Any, run_id: str) -> None:
+    """Finished, with parameters, interval-mean losses, grad norm mean <= max, episodes."""
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["train.BATCH_SIZE"] == "16"
+    losses = client.get_metric_history(run_id, "Loss/Total")
+    assert sorted(int(m.step) for m in losses) == [5, 10, 15, 20]
+    grad_mean = {int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm")}
+    grad_max = {
+        int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm_Max")
+    }
+    assert grad_mean.keys() == grad_max.keys() and all(
+        grad_max[s] >= grad_mean[s] for s in grad_mean
+    )
+    assert "RL/Episode_Score" in run.data.metrics
+    weight_updates = client.get_metric_history(run_id, "Events/Weight_Update")
+    assert sorted({int(m.step) for m in weight_updates}) == [10, 20]
+    assert all(m.value == m.step for m in weight_updates)
+
+
+def _check_evaluation(client: Any, run_id: str, config: RunConfig, paths: PathManager) -> None:
+    """One evaluation at step 20 with the baselines' means, the best checkpoint and replay."""
+    evaluations = client.get_metric_history(run_id, "Eval/Mean")
+    assert [int(m.step) for m in evaluations] == [20]
+    seeds = default_seeds(config.train.EVAL_GAMES)
+    for policy in ("planner", "greedy"):
+        reference = client.get_metric_history(run_id, f"Eval/{policy.title()}_Mean")
+        expected = play_baseline(policy, seeds, config.env, config.planner).summary()["mean"]
+        assert [int(m.step) for m in reference] == [20]
+        assert reference[0].value == pytest.approx(expected)
+    assert DataManager(paths).checkpoint_dir("best") == paths.step_dir(20)
+    best_score = read_json(paths.step_dir(20) / "state.json")["best_eval_score"]
+    assert best_score == pytest.approx(evaluations[0].value)
+    assert (paths.run_dir / "replays" / "step_000000020_best.html").is_file()
+
+
+def _check_artifacts(client: Any, run_id: str) -> None:
+    """MLflow holds the configs, the latest and best checkpoints (not every one), replays."""
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"configs.json", "checkpoints", "buffers", "replays"} <= artifacts
+    checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
+    assert checkpoints == {"checkpoints/latest", "checkpoints/best"}
+    latest_files = {a.path for a in client.list_artifacts(run_id, "checkpoints/latest")}
+    assert "checkpoints/latest/state.json" in latest_files
+    replays = {a.path for a in client.list_artifacts(run_id, "replays")}
+    assert replays == {"replays/step_000000020_best.html"}
+
+
+def _check_restored_state(tmp_path: Path, paths: PathManager, config: RunConfig) -> None:
+    """A loop set up from the checkpoint has its counters and the saved buffer."""
+    saved = buffer_from_file(paths.buffer_path)
+    components, started = setup_training_components(
+        config, "e2e", tracking_uri=paths.default_tracking_uri()
+    )
+    assert components is not None and not started
+    loop = TrainingLoop(components)
+    loop.set_initial_state(DataManager(paths).load_initial_state())
+    state = read_json(paths.step_dir(20) / "state.json")
+    counters = loop.counters
+    assert (counters.global_step, counters.episodes, counters.positions) == (
+        20,
+        state["episodes_played"],
+        state["experiences_added"],
+    )
+    assert state["experiences_added"] > 0
+    assert len(components.buffer) == saved.size
+    assert sorted(components.buffer.value[: saved.size]) == sorted(saved.value)
+    assert np.array_equal(np.sort(components.buffer.priorities()), np.sort(saved.priorities))
+    ray.kill(components.stats_collector_actor)
+
+
 def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -55,70 +126,15 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
 
     client = MlflowClient(tracking_uri=paths.default_tracking_uri())
     run_id = read_json(paths.step_dir(20) / "state.json")["mlflow_run_id"]
-    run = client.get_run(run_id)
-    assert run.info.status == "FINISHED"
-    assert run.data.params["train.BATCH_SIZE"] == "16"
-    losses = client.get_metric_history(run_id, "Loss/Total")
-    assert sorted(int(m.step) for m in losses) == [5, 10, 15, 20]
-    grad_mean = {int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm")}
-    grad_max = {
-        int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm_Max")
-    }
-    assert grad_mean.keys() == grad_max.keys() and all(
-        grad_max[s] >= grad_mean[s] for s in grad_mean
-    )
-    assert "RL/Episode_Score" in run.data.metrics
-    evaluations = client.get_metric_history(run_id, "Eval/Mean")
-    assert [int(m.step) for m in evaluations] == [20]
-    seeds = default_seeds(config.train.EVAL_GAMES)
-    for policy in ("planner", "greedy"):
-        reference = client.get_metric_history(run_id, f"Eval/{policy.title()}_Mean")
-        expected = play_baseline(policy, seeds, config.env, config.planner).summary()["mean"]
-        assert [int(m.step) for m in reference] == [20]
-        assert reference[0].value == pytest.approx(expected)
-    assert DataManager(paths).checkpoint_dir("best") == paths.step_dir(20)
-    best_score = read_json(paths.step_dir(20) / "state.json")["best_eval_score"]
-    assert best_score == pytest.approx(evaluations[0].value)
-    assert (paths.run_dir / "replays" / "step_000000020_best.html").is_file()
-    weight_updates = client.get_metric_history(run_id, "Events/Weight_Update")
-    assert sorted({int(m.step) for m in weight_updates}) == [10, 20]
-    assert all(m.value == m.step for m in weight_updates)
-    artifacts = {a.path for a in client.list_artifacts(run_id)}
-    assert {"configs.json", "checkpoints", "buffers", "replays"} <= artifacts
-    checkpoints = {a.path for a in client.list_artifacts(run_id, "checkpoints")}
-    assert checkpoints == {"checkpoints/latest", "checkpoints/best"}
-    latest_files = {a.path for a in client.list_artifacts(run_id, "checkpoints/latest")}
-    assert "checkpoints/latest/state.json" in latest_files
-    replays = {a.path for a in client.list_artifacts(run_id, "replays")}
-    assert replays == {"replays/step_000000020_best.html"}
-
+    _check_mlflow_run(client, run_id)
+    _check_evaluation(client, run_id, config, paths)
+    _check_artifacts(client, run_id)
     events = EventAccumulator(str(paths.tensorboard_dir))
     events.Reload()
     assert "Loss/Total" in events.Tags()["scalars"]
 
-    saved = buffer_from_file(paths.buffer_path)
     resumed_config = _config(tmp_path, "train.MAX_TRAINING_STEPS=30")
-    components, started = setup_training_components(
-        resumed_config, "e2e", tracking_uri=paths.default_tracking_uri()
-    )
-    assert components is not None and not started
-    loop = TrainingLoop(components)
-    loop.set_initial_state(DataManager(paths).load_initial_state())
-    assert loop.global_step == 20
-    state = read_json(paths.step_dir(20) / "state.json")
-    progress = loop.helpers.progress
-    assert (progress.global_step, progress.episodes, progress.positions) == (
-        20,
-        state["episodes_played"],
-        state["experiences_added"],
-    )
-    assert state["experiences_added"] > 0
-    assert loop.helpers.last_counts == (progress.positions, progress.episodes, 20)
-    assert len(components.buffer) == saved.size
-    assert sorted(components.buffer.value[: saved.size]) == sorted(saved.value)
-    assert np.array_equal(np.sort(components.buffer.priorities()), np.sort(saved.priorities))
-    ray.kill(components.stats_collector_actor)
-
+    _check_restored_state(tmp_path, paths, resumed_config)
     assert run_training(resumed_config, run_name="e2e") == 0
     assert _latest_step(tmp_path, "e2e") == 30
     assert read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"] == run_id
@@ -227,8 +243,10 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
                 return False
 
         wait_for(healthy, 120, "the MLflow server")
-        config = _config(tmp_path / "data", "train.MAX_TRAINING_STEPS=10")
-        assert run_training(config, run_name="remote", mlflow_uri=uri) == 0
+        config = _config(
+            tmp_path / "data", "train.MAX_TRAINING_STEPS=10", f"persistence.MLFLOW_TRACKING_URI={uri}"
+        )
+        assert run_training(config, run_name="remote") == 0
         client = MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name("AlphaTriangle")
         assert experiment is not None

@@ -2,6 +2,7 @@
 
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +168,11 @@ def load_run_config(
     preset: str = DEFAULT_PRESET,
     config_file: Path | None = None,
     overrides: list[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> RunConfig:
-    """The preset, then the file, then the overrides; raises `ConfigError` if invalid."""
+    """The preset, then the file, then the `section.KEY=value` overrides, then `settings`
+    (`{"section.KEY": value}`, typed values: a command's flags); raises `ConfigError` if
+    invalid."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}: choose {', '.join(PRESETS)}")
     merged: dict[str, dict[str, Any]] = {}
@@ -177,6 +181,9 @@ def load_run_config(
         _merge(merged, read_config_file(config_file), str(config_file))
     for text in overrides or []:
         section, name, value = parse_override(text)
+        merged.setdefault(section, {})[name] = value
+    for key, value in (settings or {}).items():
+        section, name = key.split(".", 1)
         merged.setdefault(section, {})[name] = value
     try:
         return RunConfig.model_validate(merged)

@@ -13,6 +13,11 @@ class TrainConfig(BaseModel):
     RUN_NAME: str | None = Field(default=None, description="Defaults to a timestamp.")
     AUTO_RESUME_LATEST: bool = True
     DEVICE: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    RAY_ADDRESS: str | None = Field(
+        default=None,
+        description="Join the Ray cluster at this address (host:port); None: $RAY_ADDRESS if "
+        "set, else a local Ray on 127.0.0.1.",
+    )
     RANDOM_SEED: int = Field(default=42, ge=0)
     MAX_TRAINING_STEPS: int = Field(default=10_000, ge=1)
     MAX_TRAINING_MINUTES: float | None = Field(

@@ -6,8 +6,10 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -51,40 +53,43 @@ def _install_stop_handler(stop: threading.Event, console: Console) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def train_command(
-    *,
-    preset: str,
-    config_file: Path | None,
-    overrides: list[str],
-    run_name: str | None,
-    seed: int | None,
-    resume: bool,
-    workers: int | None,
-    max_steps: int | None,
-    minutes: float | None,
-    device: str,
-    ray_address: str | None,
-    mlflow_uri: str | None,
-    log_level: str,
-    console: Console,
-) -> int:
+FLAG_SETTINGS = {
+    "max_steps": "train.MAX_TRAINING_STEPS",
+    "minutes": "train.MAX_TRAINING_MINUTES",
+    "seed": "train.RANDOM_SEED",
+    "workers": "train.NUM_SELF_PLAY_WORKERS",
+    "device": "train.DEVICE",
+    "ray_address": "train.RAY_ADDRESS",
+    "mlflow_uri": "persistence.MLFLOW_TRACKING_URI",
+}
+"""`alphatriangle train` flags and the setting each one overrides (after `--set`)."""
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What `alphatriangle train` was asked: where the settings come from, and the run."""
+
+    preset: str
+    config_file: Path | None
+    overrides: list[str]
+    flags: dict[str, Any]
+    """Flag name (a key of `FLAG_SETTINGS`) to value, for the flags given."""
+    run_name: str | None
+    resume: bool
+    log_level: str
+
+
+def train_command(request: TrainRequest, console: Console) -> int:
     """Validate everything the user asked for, then run; user errors raise `UserError`."""
-    level = log_level.upper()
+    level = request.log_level.upper()
     if level not in LOG_LEVELS:
-        raise UserError(f"unknown log level {log_level!r}: choose {', '.join(LOG_LEVELS)}")
-    extra = list(overrides)
-    if max_steps is not None:
-        extra.append(f"train.MAX_TRAINING_STEPS={max_steps}")
-    if minutes is not None:
-        extra.append(f"train.MAX_TRAINING_MINUTES={minutes}")
-    if seed is not None:
-        extra.append(f"train.RANDOM_SEED={seed}")
-    extra.append(f"train.DEVICE={device}")
+        raise UserError(f"unknown log level {request.log_level!r}: choose {', '.join(LOG_LEVELS)}")
+    settings = {FLAG_SETTINGS[flag]: value for flag, value in request.flags.items()}
     try:
-        config = load_run_config(preset, config_file, extra)
+        config = load_run_config(request.preset, request.config_file, request.overrides, settings)
         resolve_device(config.train.DEVICE)
-        if run_name is not None:
-            check_run_name(run_name)
+        if request.run_name is not None:
+            check_run_name(request.run_name)
     except (ConfigError, ValueError) as error:
         raise UserError(str(error)) from None
 
@@ -96,15 +101,11 @@ def train_command(
     _install_stop_handler(stop, console)
     try:
         if not interactive:
+            return run_training(config, request.run_name, request.resume, stop_event=stop)
+        placeholder = render_progress(TrainingProgress(run_name=request.run_name or "..."))
+        with Live(placeholder, console=console, refresh_per_second=4) as live:
             return run_training(
-                config, run_name=run_name, resume=resume, workers=workers, device=device,
-                ray_address=ray_address, mlflow_uri=mlflow_uri, stop_event=stop,
-            )  # fmt: skip
-        with Live(render_progress(TrainingProgress(run_name=run_name or "...")), console=console,
-                  refresh_per_second=4) as live:  # fmt: skip
-            return run_training(
-                config, run_name=run_name, resume=resume, workers=workers, device=device,
-                ray_address=ray_address, mlflow_uri=mlflow_uri, stop_event=stop,
+                config, request.run_name, request.resume, stop_event=stop,
                 progress_callback=LiveView(live).update,
             )  # fmt: skip
     except ConfigError as error:

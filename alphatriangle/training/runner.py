@@ -167,19 +167,16 @@ def _unwritable(config: RunConfig, error: OSError) -> ConfigError:
 
 def run_training(
     config: RunConfig,
-    *,
     run_name: str | None = None,
     resume: bool = True,
-    workers: int | None = None,
-    device: str | None = None,
-    ray_address: str | None = None,
-    mlflow_uri: str | None = None,
+    *,
     stop_event: threading.Event | None = None,
     progress_callback: ProgressCallback | None = None,
 ) -> int:
-    """Train until `MAX_TRAINING_STEPS` or a stop request; returns the exit code
-    (0 completed, 130 stopped on request, 1 failed). Raises `ConfigError` before touching
-    any run data when the request is wrong."""
+    """Train until `MAX_TRAINING_STEPS`, the time budget or a stop request; returns the exit
+    code (0 completed, 130 stopped on request, 1 failed). Raises `ConfigError` before
+    touching any run data when the request is wrong. Devices, workers, Ray and MLflow come
+    from `config` (the CLI's flags are overrides of it)."""
     try:
         name, resuming = resolve_run_name(config, run_name, resume)
         paths = PathManager(config.persistence_root, name)
@@ -189,47 +186,44 @@ def run_training(
     except OSError as error:
         raise _unwritable(config, error) from None
     try:
-        return _run_locked(
-            config, paths, resuming, workers=workers, device=device, ray_address=ray_address,
-            mlflow_uri=mlflow_uri, stop_event=stop_event, progress_callback=progress_callback,
-        )  # fmt: skip
+        data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
+        loaded = _load_for_resume(config, data_manager, name) if resuming else LoadedTrainingState()
+        if config.train.RAY_ADDRESS is None:
+            prepare_local_ray_environment()
+        _prepare_run_directory(config, data_manager)
+        logger.info("run %s (%s)", name, "resuming" if resuming else "new")
+        return _train(config, paths, loaded, stop_event, progress_callback)
     finally:
         lock.release()
 
 
-def _run_locked(
-    config: RunConfig,
-    paths: PathManager,
-    resuming: bool,
-    *,
-    workers: int | None,
-    device: str | None,
-    ray_address: str | None,
-    mlflow_uri: str | None,
-    stop_event: threading.Event | None,
-    progress_callback: ProgressCallback | None,
-) -> int:
-    """`run_training` once this process holds the run's lock."""
-    name = paths.run_name
-    data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
-    loaded = _load_for_resume(config, data_manager, name) if resuming else LoadedTrainingState()
-
-    if ray_address is None:
-        prepare_local_ray_environment()
+def _prepare_run_directory(config: RunConfig, data_manager: DataManager) -> None:
+    """Clear what an interrupted save left, create the run's folders, log to a file and save
+    the configs; an unwritable data directory is the user's to fix."""
     try:
         for leftover in data_manager.remove_leftovers():
             logger.warning("removed %s, left by an interrupted save", leftover)
+        paths = data_manager.paths
         paths.create()
-        log_path = setup_file_logging(paths.logs_dir, name)
+        log_path = setup_file_logging(paths.logs_dir, paths.run_name)
         data_manager.save_configs(config.model_dump(mode="json"))
     except OSError as error:
         raise _unwritable(config, error) from None
-    logger.info("run %s (%s); log file %s", name, "resuming" if resuming else "new", log_path)
-    uri = mlflow_uri or config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
+    logger.info("log file %s", log_path)
 
+
+def _train(
+    config: RunConfig,
+    paths: PathManager,
+    loaded: LoadedTrainingState,
+    stop_event: threading.Event | None,
+    progress_callback: ProgressCallback | None,
+) -> int:
+    """Start MLflow, Ray and the components, run the loop, and clean up whatever happens."""
     import mlflow
     import ray
 
+    uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
     ray_started = False
     components: Any = None
     code = EXIT_FAILED
@@ -237,29 +231,21 @@ def _run_locked(
         previous = loaded.checkpoint.mlflow_run_id if loaded.checkpoint else None
         run_id = _start_mlflow(config, paths, uri, previous)
         components, ray_started = setup_training_components(
-            config, name, ray_address=ray_address, workers=workers, device=device,
-            tracking_uri=uri, mlflow_run_id=run_id,
-        )  # fmt: skip
+            config, paths.run_name, tracking_uri=uri, mlflow_run_id=run_id
+        )
         if components is None:
             return EXIT_FAILED
         loop = TrainingLoop(components, stop_event, progress_callback)
         loop.set_initial_state(loaded)
         status = loop.run()
         code = EXIT_COMPLETED if status == "completed" else EXIT_STOPPED
-        logger.info("run %s %s at step %d", name, status, loop.global_step)
+        logger.info("run %s %s at step %d", paths.run_name, status, loop.global_step)
         return code
     except WorkerFailedError as error:
         logger.error("training stopped: %s", error)
         return EXIT_FAILED
     except OSError as error:
-        if error.errno not in STORAGE_ERRNOS:
-            logger.exception("training failed")
-            return EXIT_FAILED
-        logger.error(
-            "training stopped: cannot write the run's files (%s); its last complete "
-            "checkpoint is intact",
-            one_line(error),
-        )
+        _log_os_error(error)
         return EXIT_FAILED
     except Exception:
         logger.exception("training failed")
@@ -275,3 +261,16 @@ def _run_locked(
             mlflow.end_run(status=mlflow_status)
         if ray_started:
             ray.shutdown()
+
+
+def _log_os_error(error: OSError) -> None:
+    """A full or read-only disk in one line (the last checkpoint is intact); anything else
+    with its traceback."""
+    if error.errno not in STORAGE_ERRNOS:
+        logger.exception("training failed")
+        return
+    logger.error(
+        "training stopped: cannot write the run's files (%s); its last complete checkpoint is "
+        "intact",
+        one_line(error),
+    )

@@ -72,28 +72,26 @@ def setup_training_components(
     config: RunConfig,
     run_name: str,
     *,
-    ray_address: str | None = None,
-    workers: int | None = None,
-    device: str | None = None,
     tracking_uri: str,
     mlflow_run_id: str | None = None,
 ) -> tuple[TrainingComponents | None, bool]:
-    """Initialise Ray, detect CPUs/GPUs, size the worker pool and build every component.
+    """Initialise Ray (`RAY_ADDRESS`), detect CPUs/GPUs, size the worker pool
+    (`NUM_SELF_PLAY_WORKERS`) and build every component (the network on `DEVICE`).
 
     Returns (components, whether Ray was started here); components is None on failure.
     """
     import ray
 
-    ray_started = init_ray(ray_address)
+    ray_started = init_ray(config.train.RAY_ADDRESS)
     try:
         resources: dict[str, Any] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         cpus = int(resources.get("CPU", 1))
         gpus = int(resources.get("GPU", 0))
         logger.info("Ray resources: %d CPUs, %d GPUs", cpus, gpus)
-        num_workers = adjusted_worker_count(workers or config.train.NUM_SELF_PLAY_WORKERS, cpus)
+        num_workers = adjusted_worker_count(config.train.NUM_SELF_PLAY_WORKERS, cpus)
         train = config.train
         torch.manual_seed(integer_seed(seed_sequence(train.RANDOM_SEED, Stream.TORCH)))
-        network = NeuralNetwork(config.model, config.env, device=device or train.DEVICE)
+        network = NeuralNetwork(config.model, config.env, device=train.DEVICE)
         if network.device.type == "cpu":
             threads = trainer_threads(num_workers, os.cpu_count() or 1)
             torch.set_num_threads(threads)
