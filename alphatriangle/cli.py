@@ -104,8 +104,9 @@ def play(
     raise typer.Exit(play_policy(state, name, chooser, console, watch, delay))
 
 
+# A Typer command's parameters are its flags: one per option, so the argument count is the CLI's.
 @app.command()
-def train(
+def train(  # noqa: PLR0913
     preset: Annotated[
         str, typer.Option(help="Settings preset: quick, laptop or large.")
     ] = "laptop",
@@ -342,7 +343,7 @@ def bench_search(
 
     if root not in ("gumbel", "puct"):
         raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
-    mcts = MCTSConfig(num_simulations=simulations, root_selection=root)
+    mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
     run_search_benchmark(seconds, games, ModelConfig(), mcts, out, console)
 
 

@@ -101,7 +101,7 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["bench", "search", "--root", "alphazero"], "unknown root selection 'alphazero'"),
         (["train", "--preset", "huge"], "unknown preset 'huge'"),
         (["train", "--set", "train.BATCH_SIZE=0"], "train.BATCH_SIZE"),
-        (["train", "--set", "mcts.num_simulations"], "must look like section.KEY=value"),
+        (["train", "--set", "mcts.NUM_SIMULATIONS"], "must look like section.KEY=value"),
         (["train", "--config", "missing.toml"], "config file missing.toml does not exist"),
         (["train", "--run-name", "../escape"], "run name '../escape'"),
         (["train", "--log-level", "LOUD"], "unknown log level 'LOUD'"),

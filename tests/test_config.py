@@ -1,9 +1,21 @@
-"""EnvConfig defaults and validation errors."""
+"""Configuration: defaults, validation errors, naming, descriptions and renamed settings."""
+
+import re
+from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from alphatriangle.config import EnvConfig
+from alphatriangle.config import (
+    ConfigError,
+    EnvConfig,
+    MCTSConfig,
+    ModelConfig,
+    PersistenceConfig,
+    PlannerConfig,
+    TrainConfig,
+    load_run_config,
+)
 
 
 def test_defaults_are_the_original_game() -> None:
@@ -47,3 +59,44 @@ def test_a_dumped_config_loads_back() -> None:
     assert EnvConfig.model_validate_json(cfg.model_dump_json()) == cfg
     with pytest.raises(ValidationError, match="ACTION_DIM is computed"):
         EnvConfig.model_validate({**cfg.model_dump(), "ACTION_DIM": 360})
+
+
+SECTION_MODELS = {
+    "EnvConfig": EnvConfig,
+    "ModelConfig": ModelConfig,
+    "MCTSConfig": MCTSConfig,
+    "TrainConfig": TrainConfig,
+    "PersistenceConfig": PersistenceConfig,
+    "PlannerConfig": PlannerConfig,
+}
+
+
+@pytest.mark.parametrize("model", SECTION_MODELS.values(), ids=SECTION_MODELS.keys())
+def test_every_setting_is_upper_case_and_described(model: type[BaseModel]) -> None:
+    for name, field in model.model_fields.items():
+        assert name == name.upper(), name
+        assert field.description, f"{model.__name__}.{name} has no description"
+
+
+def test_the_config_readme_names_only_real_settings() -> None:
+    readme = (Path(__file__).parent.parent / "alphatriangle" / "config" / "README.md").read_text()
+    for row in (line for line in readme.splitlines() if line.startswith("| `")):
+        model = SECTION_MODELS.get(row.split("`")[1])
+        if model is None:
+            continue
+        named = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", row))
+        fields = set(model.model_fields) | {"ACTION_DIM"}
+        assert named <= fields | {"PER_*"}, named - fields
+
+
+def test_old_search_setting_names_get_one_line_naming_the_new_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--set mcts.num_simulations=8: mcts.num_simulations "
+                       r"is now mcts.NUM_SIMULATIONS; rename it$"):  # fmt: skip
+        load_run_config("quick", overrides=["mcts.num_simulations=8"])
+    old_file = tmp_path / "old.toml"
+    old_file.write_text("[mcts]\nreuse_tree = false\n")
+    with pytest.raises(ConfigError, match=r"mcts\.reuse_tree is now mcts\.REUSE_TREE") as error:
+        load_run_config("quick", old_file)
+    assert str(old_file) in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(ValidationError, match=r"mcts\.discount is now mcts\.DISCOUNT"):
+        MCTSConfig.model_validate({"discount": 0.9})

@@ -9,7 +9,13 @@ import pytest
 from networks import seeded_network
 
 from alphatriangle.config import EnvConfig, ModelConfig
-from alphatriangle.data import CheckpointData, DataManager, PathManager, load_checkpoint_dir
+from alphatriangle.data import (
+    CheckpointData,
+    DataManager,
+    PathManager,
+    RunCounters,
+    load_checkpoint_dir,
+)
 from alphatriangle.data.serializer import buffer_from_file, torch_state_from_bytes
 from alphatriangle.features import feature_spec
 from alphatriangle.rl import Experiences
@@ -22,7 +28,11 @@ SPEC = feature_spec(ENV)
 
 
 def _checkpoint(step: int) -> CheckpointData:
-    return CheckpointData(run_name="r", global_step=step, configs={"x": 1}, episodes_played=step)
+    return CheckpointData(
+        run_name="r",
+        counters=RunCounters(global_step=step, episodes_played=step),
+        configs={"x": 1},
+    )
 
 
 def _buffer(values: range) -> ExperienceBuffer:
@@ -190,3 +200,21 @@ def test_tee_writes_to_every_stream_and_configs_flatten_for_mlflow() -> None:
     assert not tee.isatty()
     flat = flatten_params({"train": {"BATCH_SIZE": 16, "DIMS": (8, 4)}, "env": {"ROWS": 8}})
     assert flat == {"train.BATCH_SIZE": "16", "train.DIMS": "[8, 4]", "env.ROWS": "8"}
+
+
+def test_a_format_2_checkpoint_is_read_in_format_3s_layout() -> None:
+    payload = {
+        "format_version": 2, "run_name": "r", "global_step": 7, "episodes_played": 3,
+        "total_simulations": 9, "experiences_added": 5, "training_seconds": 1.5,
+        "configs": {"mcts": {"num_simulations": 24, "discount": 0.9}, "train": {"X": 1}},
+    }  # fmt: skip
+    checkpoint = CheckpointData.model_validate(payload)
+    assert checkpoint.counters == RunCounters(
+        global_step=7, episodes_played=3, positions_played=5, experiences_added=5,
+        total_simulations=9, training_seconds=1.5,
+    )  # fmt: skip
+    assert checkpoint.global_step == 7
+    assert checkpoint.configs == {
+        "mcts": {"NUM_SIMULATIONS": 24, "DISCOUNT": 0.9},
+        "train": {"X": 1},
+    }

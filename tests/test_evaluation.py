@@ -17,6 +17,7 @@ from alphatriangle.data import (
     CheckpointData,
     DataManager,
     PathManager,
+    RunCounters,
     Serializer,
 )
 from alphatriangle.evaluation import (
@@ -43,7 +44,7 @@ ENV = EnvConfig()
 def _save_agent(root: Path, run: str, config: RunConfig, step: int = 7) -> Path:
     network = seeded_network(step, config.model, config.env)
     checkpoint = CheckpointData(
-        run_name=run, global_step=step, configs=config.model_dump(mode="json")
+        run_name=run, counters=RunCounters(global_step=step), configs=config.model_dump(mode="json")
     )
     return DataManager(PathManager(root, run)).save_checkpoint(
         checkpoint, network.get_weights(), {}
@@ -343,12 +344,12 @@ def test_evaluation_search_takes_the_runs_evaluation_settings() -> None:
         overrides=["train.EVAL_SIMULATIONS=12", "train.EVAL_MAX_CONSIDERED_ACTIONS=2"],
     )
     search = evaluation_mcts(config)
-    assert (search.num_simulations, search.gumbel_max_considered_actions) == (12, 2)
-    assert search.gumbel_scale == 0.0 and search.dirichlet_epsilon == 0.0
-    assert evaluation_mcts(config, simulations=5).num_simulations == 5
+    assert (search.NUM_SIMULATIONS, search.GUMBEL_MAX_CONSIDERED_ACTIONS) == (12, 2)
+    assert search.GUMBEL_SCALE == 0.0 and search.DIRICHLET_EPSILON == 0.0
+    assert evaluation_mcts(config, simulations=5).NUM_SIMULATIONS == 5
     plain = load_run_config("quick")
-    assert evaluation_mcts(plain).num_simulations == plain.mcts.num_simulations
+    assert evaluation_mcts(plain).NUM_SIMULATIONS == plain.mcts.NUM_SIMULATIONS
     assert (
-        evaluation_mcts(plain).gumbel_max_considered_actions
-        == plain.mcts.gumbel_max_considered_actions
+        evaluation_mcts(plain).GUMBEL_MAX_CONSIDERED_ACTIONS
+        == plain.mcts.GUMBEL_MAX_CONSIDERED_ACTIONS
     )

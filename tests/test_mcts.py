@@ -64,12 +64,12 @@ def test_more_simulations_find_the_best_arm(root: str) -> None:
     found = []
     for sims in (1, 200):
         config = MCTSConfig(
-            num_simulations=sims,
-            root_selection=root,
-            gumbel_scale=0.0,
-            dirichlet_epsilon=0.0,
-            temperature_initial=0.0,
-            temperature_final=0.0,
+            NUM_SIMULATIONS=sims,
+            ROOT_SELECTION=root,
+            GUMBEL_SCALE=0.0,
+            DIRICHLET_EPSILON=0.0,
+            TEMPERATURE_INITIAL=0.0,
+            TEMPERATURE_FINAL=0.0,
         )
         _, out = _search(config, [state] * 4, misleading)
         found.append(float((out.actions == best).mean()))
@@ -105,8 +105,8 @@ def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
         logits, _ = flat_evaluator(occ, shapes)
         return logits, (shapes[:, 0].astype(np.float32) / 10.0)
 
-    config = MCTSConfig(num_simulations=1500, root_selection="puct", max_search_depth=1,
-                        max_chance_outcomes=1500, discount=0.9)  # fmt: skip
+    config = MCTSConfig(NUM_SIMULATIONS=1500, ROOT_SELECTION="puct", MAX_SEARCH_DEPTH=1,
+                        MAX_CHANCE_OUTCOMES=1500, DISCOUNT=0.9)  # fmt: skip
     search, _ = _search(config, [state], value_of_shapes)
     tree = search.tree
     chance = int(tree.children_index[0, 0, action])
@@ -125,14 +125,14 @@ def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
         outcomes.done, ENV.PENALTY_GAME_OVER, ENV.REWARD_PER_STEP_ALIVE + 0.9 * triples[:, 0] / 10
     )
     expectation = float(returns.mean())
-    standard_error = float(returns.std() / np.sqrt(config.num_simulations))
+    standard_error = float(returns.std() / np.sqrt(config.NUM_SIMULATIONS))
     assert 0.0 < outcomes.done.mean() < 1.0
     assert abs(estimate - expectation) < 4 * standard_error
 
 
 def test_search_ignores_the_real_games_random_stream() -> None:
     batch = GameBatch.new(6, seeds=list(range(6)))
-    config = MCTSConfig(num_simulations=24)
+    config = MCTSConfig(NUM_SIMULATIONS=24)
     results = []
     for game_rng in (batch.rng.copy(), batch.rng[::-1].copy() + np.uint64(12345)):
         batch.rng[:] = game_rng
@@ -148,7 +148,7 @@ def test_search_ignores_the_real_games_random_stream() -> None:
 def test_n_simulations_expand_n_leaves() -> None:
     batch = GameBatch.new(8, seeds=list(range(8)))
     for root in ("gumbel", "puct"):
-        config = MCTSConfig(num_simulations=40, root_selection=root)
+        config = MCTSConfig(NUM_SIMULATIONS=40, ROOT_SELECTION=root)
         search = BatchedMCTS(config, ENV, 8, seed=1)
         out = search.search(batch.occ, batch.shapes, flat_evaluator)
         assert (out.expansions == 40).all()
@@ -174,7 +174,7 @@ def test_only_legal_actions_are_ever_expanded_or_chosen() -> None:
         if batch.done.any():
             batch.reset(batch.done.copy())
     for root in ("gumbel", "puct"):
-        search = BatchedMCTS(MCTSConfig(num_simulations=64, root_selection=root), ENV, 6, seed=2)
+        search = BatchedMCTS(MCTSConfig(NUM_SIMULATIONS=64, ROOT_SELECTION=root), ENV, 6, seed=2)
         out = search.search(batch.occ, batch.shapes, flat_evaluator)
         tree = search.tree
         masks = batch.legal_mask()
@@ -195,7 +195,7 @@ def test_backups_use_rewards_and_discount_exactly() -> None:
         logits, _ = flat_evaluator(occ, shapes)
         return logits, (shapes.sum(axis=1) % 7).astype(np.float32)
 
-    config = MCTSConfig(num_simulations=120, discount=0.8, max_search_depth=50)
+    config = MCTSConfig(NUM_SIMULATIONS=120, DISCOUNT=0.8, MAX_SEARCH_DEPTH=50)
     search = BatchedMCTS(config, ENV, 4, seed=5)
     search.search(batch.occ, batch.shapes, varied)
     tree = search.tree
@@ -222,7 +222,7 @@ def test_backups_use_rewards_and_discount_exactly() -> None:
 
 def test_tree_reuse_keeps_the_played_subtree() -> None:
     batch = GameBatch.new(2, seeds=[7, 8])
-    search = BatchedMCTS(MCTSConfig(num_simulations=60, root_selection="puct"), ENV, 2, seed=0)
+    search = BatchedMCTS(MCTSConfig(NUM_SIMULATIONS=60, ROOT_SELECTION="puct"), ENV, 2, seed=0)
     out = search.search(batch.occ, batch.shapes, flat_evaluator)
     tree = search.tree
     children = [int(tree.children_index[g, 0, out.actions[g]]) for g in range(2)]
@@ -240,7 +240,7 @@ def test_tree_reuse_keeps_the_played_subtree() -> None:
 
 def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
     state = GameState.from_snapshot([], [0, None, None])
-    search, out = _search(MCTSConfig(num_simulations=80, root_selection="puct"), [state])
+    search, out = _search(MCTSConfig(NUM_SIMULATIONS=80, ROOT_SELECTION="puct"), [state])
     tree = search.tree
     played = np.argmax(out.root_visits, axis=1)  # the most searched move: many refills
     chance = int(tree.children_index[0, 0, played[0]])
@@ -262,7 +262,7 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
     for n in range(1, tree.node_count[0]):
         assert tree.node_visits[0, n] <= target_visits
 
-    fresh, again = _search(MCTSConfig(num_simulations=80, root_selection="puct"), [state])
+    fresh, again = _search(MCTSConfig(NUM_SIMULATIONS=80, ROOT_SELECTION="puct"), [state])
     chance = int(fresh.tree.children_index[0, 0, again.actions[0]])
     outcome_nodes = fresh.tree.children_index[0, chance, : fresh.tree.node_num_children[0, chance]]
     assert [22, 22, 22] not in fresh.tree.node_shapes[0, outcome_nodes].tolist()
@@ -273,12 +273,12 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"num_simulations": 0}, "num_simulations"),
-        ({"root_selection": "alphazero"}, "root_selection"),
-        ({"discount": 1.5}, "discount"),
-        ({"dirichlet_epsilon": -0.1}, "dirichlet_epsilon"),
-        ({"max_chance_outcomes": 0}, "max_chance_outcomes"),
-        ({"puct_min_value_span": 0}, "puct_min_value_span"),
+        ({"NUM_SIMULATIONS": 0}, "NUM_SIMULATIONS"),
+        ({"ROOT_SELECTION": "alphazero"}, "ROOT_SELECTION"),
+        ({"DISCOUNT": 1.5}, "DISCOUNT"),
+        ({"DIRICHLET_EPSILON": -0.1}, "DIRICHLET_EPSILON"),
+        ({"MAX_CHANCE_OUTCOMES": 0}, "MAX_CHANCE_OUTCOMES"),
+        ({"PUCT_MIN_VALUE_SPAN": 0}, "PUCT_MIN_VALUE_SPAN"),
     ],
 )
 def test_mcts_config_rejects_bad_values(overrides: dict[str, object], field: str) -> None:

@@ -20,7 +20,7 @@ from run_files import copy_run, quick_config, snapshot
 from waiting import wait_for
 
 from alphatriangle.config import ConfigError
-from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager
+from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, RunCounters
 from alphatriangle.data.run_lock import RunInUseError, RunLock
 from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
@@ -80,7 +80,7 @@ def test_two_new_runs_in_the_same_second_get_two_names(tmp_path: Path) -> None:
 
 
 def _checkpoint(step: int) -> CheckpointData:
-    return CheckpointData(run_name="r", global_step=step, configs={"x": 1})
+    return CheckpointData(run_name="r", counters=RunCounters(global_step=step), configs={"x": 1})
 
 
 def test_saving_a_step_again_never_leaves_a_pointer_to_nothing(

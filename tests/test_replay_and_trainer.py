@@ -99,7 +99,7 @@ def test_cosine_learning_rate_follows_progress() -> None:
 def test_trainer_fits_self_play_data() -> None:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
     play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=8, N_STEP_RETURNS=3)
-    worker = SelfPlayWorker(0, ENV, MCTSConfig(num_simulations=4), model, play, seed=0)
+    worker = SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, play, seed=0)
     data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
     buffer = _buffer(len(data), use_per=True)
     buffer.add_batch(data)

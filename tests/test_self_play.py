@@ -13,7 +13,7 @@ from alphatriangle.rl import SelfPlayResult, SelfPlayWorker, n_step_returns, rem
 from alphatriangle.utils import StepInfo
 
 ENV = EnvConfig()
-MCTS = MCTSConfig(num_simulations=8)
+MCTS = MCTSConfig(NUM_SIMULATIONS=8)
 TRAIN = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
 
 
@@ -30,8 +30,8 @@ def _check_result(result: SelfPlayResult) -> None:
     exp = result.experiences
     assert len(exp) == result.episode_steps > 0
     assert result.final_score > 0
-    assert result.total_simulations == result.episode_steps * MCTS.num_simulations
-    assert result.avg_root_visits >= MCTS.num_simulations
+    assert result.total_simulations == result.episode_steps * MCTS.NUM_SIMULATIONS
+    assert result.avg_root_visits >= MCTS.NUM_SIMULATIONS
     assert result.avg_tree_depth >= 1
     np.testing.assert_allclose(exp.policy.sum(axis=1), 1.0, rtol=1e-5)
     legal = exp.board[:, 3:].reshape(len(exp), -1) == 1
@@ -104,7 +104,7 @@ def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
     visits = [entry for batch in batches for entry in batch["MCTS/Step_Visits"]]
     assert visits
     for value, info in visits:
-        assert value >= MCTS.num_simulations
+        assert value >= MCTS.NUM_SIMULATIONS
         assert info["global_step"] == 42
         assert info["worker_id"] == 1
         assert info["game_step_index"] >= 0

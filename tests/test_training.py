@@ -16,7 +16,7 @@ import ray
 from waiting import wait_for
 
 from alphatriangle.config import RunConfig, load_run_config
-from alphatriangle.data import DataManager, PathManager
+from alphatriangle.data import DataManager, PathManager, RunCounters
 from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.evaluation import default_seeds, play_baseline
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
@@ -38,7 +38,7 @@ def _latest_state(root: Path, run: str) -> dict[str, Any]:
 
 
 def _latest_step(root: Path, run: str) -> int:
-    return int(_latest_state(root, run)["global_step"])
+    return int(_latest_state(root, run)["counters"]["global_step"])
 
 
 def _check_mlflow_run(client: Any, run_id: str) -> None:
@@ -99,13 +99,9 @@ def _check_restored_state(tmp_path: Path, paths: PathManager, config: RunConfig)
     loop = TrainingLoop(components)
     loop.set_initial_state(DataManager(paths).load_initial_state())
     state = read_json(paths.step_dir(20) / "state.json")
-    counters = loop.counters
-    assert (counters.global_step, counters.episodes, counters.positions) == (
-        20,
-        state["episodes_played"],
-        state["experiences_added"],
-    )
-    assert state["experiences_added"] > 0
+    assert loop.counters == RunCounters.model_validate(state["counters"])
+    assert state["counters"]["global_step"] == 20
+    assert state["counters"]["positions_played"] >= state["counters"]["experiences_added"] > 0
     assert len(components.buffer) == saved.size
     assert sorted(components.buffer.value[: saved.size]) == sorted(saved.value)
     assert np.array_equal(np.sort(components.buffer.priorities()), np.sort(saved.priorities))
@@ -150,8 +146,9 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
     assert run_training(config, run_name="budget") == 0
     paths = PathManager(tmp_path, "budget")
     state = _latest_state(tmp_path, "budget")
-    assert state["training_seconds"] >= 15.0
-    assert 0 < state["global_step"] < 1_000_000
+    counters = state["counters"]
+    assert counters["training_seconds"] >= 15.0
+    assert 0 < counters["global_step"] < 1_000_000
     client = MlflowClient(tracking_uri=paths.default_tracking_uri())
     rates = client.get_metric_history(state["mlflow_run_id"], "LearningRate")
     betas = client.get_metric_history(state["mlflow_run_id"], "Buffer/PER_Beta")
@@ -164,8 +161,8 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
     )
     assert max(betas, key=lambda m: m.step).value > 0.8
     assert run_training(config, run_name="budget") == 0
-    again = _latest_state(tmp_path, "budget")
-    assert again["global_step"] - state["global_step"] < 50
+    again = _latest_state(tmp_path, "budget")["counters"]
+    assert again["global_step"] - counters["global_step"] < 50
 
 
 def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> None:
@@ -183,8 +180,8 @@ def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> Non
         pid = loop.worker_manager.worker_info()[0]["pid"]
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda: loop.worker_manager.replacements >= 1, 120, "the worker to be replaced")
-        episodes = loop.episodes_played
-        wait_for(lambda: loop.episodes_played > episodes + 2, 120, "games from the new worker")
+        episodes = loop.counters.episodes_played
+        wait_for(lambda: loop.counters.episodes_played > episodes + 2, 120, "new worker's games")
         assert loop.worker_manager.worker_info()[0]["pid"] != pid
     finally:
         loop.request_stop()
@@ -244,7 +241,9 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
 
         wait_for(healthy, 120, "the MLflow server")
         config = _config(
-            tmp_path / "data", "train.MAX_TRAINING_STEPS=10", f"persistence.MLFLOW_TRACKING_URI={uri}"
+            tmp_path / "data",
+            "train.MAX_TRAINING_STEPS=10",
+            f"persistence.MLFLOW_TRACKING_URI={uri}",
         )
         assert run_training(config, run_name="remote") == 0
         client = MlflowClient(tracking_uri=uri)

@@ -90,7 +90,7 @@ def run_search_benchmark(
     torch.manual_seed(0)
     env = EnvConfig()
     network = NeuralNetwork(model, env, device="cpu")
-    console.print(f"one core; {seconds:g} s per measurement; {mcts.num_simulations} simulations")
+    console.print(f"one core; {seconds:g} s per measurement; {mcts.NUM_SIMULATIONS} simulations")
     rows: list[dict[str, Any]] = []
     forward: dict[int, float] = {}
     for size in sorted({*BATCH_SIZES, games}):
@@ -107,8 +107,8 @@ def run_search_benchmark(
         "search_time_in_network": network_share,
         "self_play_games_finished": finished,
         "games_per_search": games,
-        "simulations_per_move": mcts.num_simulations,
-        "root_selection": mcts.root_selection,
+        "simulations_per_move": mcts.NUM_SIMULATIONS,
+        "ROOT_SELECTION": mcts.ROOT_SELECTION,
     }
     write_report("search", rows, summary, out, console)
     return summary

@@ -109,7 +109,7 @@ def run_train_benchmark(
     env = EnvConfig()
     model = ModelConfig()
     train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games)
-    mcts = MCTSConfig(num_simulations=simulations)
+    mcts = MCTSConfig(NUM_SIMULATIONS=simulations)
     console.print(f"trainer: batch {train.BATCH_SIZE}, one thread; self-play: {workers} workers")
     trained = trainer_rate(model, train, env, seconds)
     raw = raw_rate(model, train, env, seconds)

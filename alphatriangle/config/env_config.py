@@ -32,10 +32,18 @@ class EnvConfig(BaseModel):
     )
     NUM_SHAPE_SLOTS: int = Field(default=3, ge=1, le=8, description="Shapes held at once.")
 
-    REWARD_PER_PLACED_TRIANGLE: float = 0.01
-    REWARD_PER_CLEARED_TRIANGLE: float = 0.5
-    REWARD_PER_STEP_ALIVE: float = 0.005
-    PENALTY_GAME_OVER: float = -10.0
+    REWARD_PER_PLACED_TRIANGLE: float = Field(
+        default=0.01, description="Reward per triangle a placed shape covers."
+    )
+    REWARD_PER_CLEARED_TRIANGLE: float = Field(
+        default=0.5, description="Reward per triangle a completed line clears."
+    )
+    REWARD_PER_STEP_ALIVE: float = Field(
+        default=0.005, description="Reward for a move after which a move is still possible."
+    )
+    PENALTY_GAME_OVER: float = Field(
+        default=-10.0, description="Reward for the move after which no shape fits (negative)."
+    )
 
     @model_validator(mode="before")
     @classmethod

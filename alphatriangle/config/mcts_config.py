@@ -1,8 +1,25 @@
 """Search settings: budget, root algorithm, exploration, discount, chance sampling."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RENAMED_MCTS_SETTINGS = {
+    old: old.upper()
+    for old in (
+        "num_simulations", "root_selection", "puct_coefficient", "puct_min_value_span",
+        "gumbel_max_considered_actions", "gumbel_scale", "gumbel_c_visit", "gumbel_c_scale",
+        "dirichlet_alpha", "dirichlet_epsilon", "temperature_initial", "temperature_final",
+        "temperature_anneal_moves", "discount", "max_search_depth", "max_chance_outcomes",
+        "reuse_tree",
+    )
+}  # fmt: skip
+"""The search settings' names before they took the seed's UPPER_CASE (checkpoint format 2)."""
+
+
+def renamed_setting_message(section: str, old: str, new: str, origin: str) -> str:
+    """One line telling the user the new name of a setting they wrote with the old one."""
+    return f"{origin}: {section}.{old} is now {section}.{new}; rename it"
 
 
 class MCTSConfig(BaseModel):
@@ -10,33 +27,70 @@ class MCTSConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    num_simulations: int = Field(default=32, ge=1, description="Leaves expanded per move.")
-    root_selection: Literal["gumbel", "puct"] = "gumbel"
-    puct_coefficient: float = Field(default=1.25, gt=0.0)
-    puct_min_value_span: float = Field(
+    NUM_SIMULATIONS: int = Field(default=32, ge=1, description="Leaves expanded per move.")
+    ROOT_SELECTION: Literal["gumbel", "puct"] = Field(
+        default="gumbel",
+        description="gumbel: Gumbel-top-k with sequential halving and the improved policy as "
+        "target; puct: AlphaZero's PUCT with Dirichlet noise and the visit distribution.",
+    )
+    PUCT_COEFFICIENT: float = Field(
+        default=1.25, gt=0.0, description="PUCT's exploration weight c in Q + c P sqrt(N)/(1+n)."
+    )
+    PUCT_MIN_VALUE_SPAN: float = Field(
         default=1.0,
         gt=0.0,
         description="PUCT's min-max normalisation divides by at least this span of returns, "
         "so differences far below the reward scale are not stretched to [0, 1].",
     )
-    gumbel_max_considered_actions: int = Field(default=16, ge=1)
-    gumbel_scale: float = Field(
+    GUMBEL_MAX_CONSIDERED_ACTIONS: int = Field(
+        default=16, ge=1, description="Actions sequential halving starts with at the root."
+    )
+    GUMBEL_SCALE: float = Field(
         default=1.0, ge=0.0, description="0 turns the Gumbel noise off (evaluation)."
     )
-    gumbel_c_visit: float = Field(default=50.0, ge=0.0)
-    gumbel_c_scale: float = Field(default=0.1, gt=0.0)
-    dirichlet_alpha: float = Field(default=0.3, gt=0.0)
-    dirichlet_epsilon: float = Field(
+    GUMBEL_C_VISIT: float = Field(
+        default=50.0, ge=0.0, description="sigma(Q) = (C_VISIT + max visits) * C_SCALE * Q."
+    )
+    GUMBEL_C_SCALE: float = Field(
+        default=0.1, gt=0.0, description="How much Q weighs against the prior logits."
+    )
+    DIRICHLET_ALPHA: float = Field(
+        default=0.3, gt=0.0, description="Concentration of the PUCT root noise."
+    )
+    DIRICHLET_EPSILON: float = Field(
         default=0.25, ge=0.0, le=1.0, description="Root noise weight (PUCT root only)."
     )
-    temperature_initial: float = Field(default=1.0, ge=0.0)
-    temperature_final: float = Field(default=0.1, ge=0.0)
-    temperature_anneal_moves: int = Field(
-        default=30, ge=0, description="Moves played at temperature_initial (PUCT root)."
+    TEMPERATURE_INITIAL: float = Field(
+        default=1.0, ge=0.0, description="PUCT: moves sampled from visits^(1/T) early on."
     )
-    discount: float = Field(default=0.99, gt=0.0, le=1.0)
-    max_search_depth: int = Field(default=64, ge=1)
-    max_chance_outcomes: int = Field(
+    TEMPERATURE_FINAL: float = Field(
+        default=0.1, ge=0.0, description="PUCT: the temperature after the first moves."
+    )
+    TEMPERATURE_ANNEAL_MOVES: int = Field(
+        default=30, ge=0, description="Moves played at TEMPERATURE_INITIAL (PUCT root)."
+    )
+    DISCOUNT: float = Field(
+        default=0.99,
+        gt=0.0,
+        le=1.0,
+        description="Per-move discount of returns (search and targets).",
+    )
+    MAX_SEARCH_DEPTH: int = Field(
+        default=64, ge=1, description="Decision nodes a simulation may descend through."
+    )
+    MAX_CHANCE_OUTCOMES: int = Field(
         default=8, ge=1, description="Distinct refills sampled and kept per chance node."
     )
-    reuse_tree: bool = True
+    REUSE_TREE: bool = Field(
+        default=True, description="Keep the played move's subtree for the next search."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_old_names(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key in RENAMED_MCTS_SETTINGS:
+                    new = RENAMED_MCTS_SETTINGS[key]
+                    raise ValueError(renamed_setting_message("mcts", key, new, "MCTSConfig"))
+        return data

@@ -11,28 +11,56 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     CONV_FILTERS: int = Field(default=32, ge=1, description="Channels of the stem and blocks.")
-    NUM_RESIDUAL_BLOCKS: int = Field(default=2, ge=0)
-    USE_TRANSFORMER: bool = False
-    TRANSFORMER_DIM: int = Field(default=32, ge=1)
-    TRANSFORMER_HEADS: int = Field(default=4, ge=1)
-    TRANSFORMER_LAYERS: int = Field(default=1, ge=1)
-    TRANSFORMER_FC_DIM: int = Field(default=64, ge=1)
+    NUM_RESIDUAL_BLOCKS: int = Field(
+        description="Residual conv blocks after the stem.", default=2, ge=0
+    )
+    USE_TRANSFORMER: bool = Field(
+        default=False,
+        description="Add transformer layers over the board cells after the conv body.",
+    )
+    TRANSFORMER_DIM: int = Field(
+        description="Width of the transformer layers (a multiple of the heads).", default=32, ge=1
+    )
+    TRANSFORMER_HEADS: int = Field(
+        description="Attention heads per transformer layer.", default=4, ge=1
+    )
+    TRANSFORMER_LAYERS: int = Field(description="Transformer encoder layers.", default=1, ge=1)
+    TRANSFORMER_FC_DIM: int = Field(
+        description="Feed-forward width inside each transformer layer.", default=64, ge=1
+    )
     BODY_OUTPUT_CHANNELS: int = Field(
         default=8, ge=1, description="1x1 conv width before the body is flattened."
     )
-    FC_DIMS_SHARED: tuple[int, ...] = (128,)
+    FC_DIMS_SHARED: tuple[int, ...] = Field(
+        default=(128,), description="Widths of the fully connected layers shared by both heads."
+    )
     POLICY_HEAD_CHANNELS: int = Field(
         default=16, ge=1, description="Width of the per-slot convolutional policy head."
     )
-    VALUE_HEAD_DIMS: tuple[int, ...] = (64,)
-    NUM_VALUE_ATOMS: int = Field(default=51, ge=2)
-    VALUE_MIN: float = -20.0
-    VALUE_MAX: float = 300.0
+    VALUE_HEAD_DIMS: tuple[int, ...] = Field(
+        default=(64,), description="Widths of the value head's hidden layers."
+    )
+    NUM_VALUE_ATOMS: int = Field(
+        description="Atoms of the distributional value support.", default=51, ge=2
+    )
+    VALUE_MIN: float = Field(
+        default=-20.0,
+        description="Lowest return the value support covers (after the value transform).",
+    )
+    VALUE_MAX: float = Field(
+        default=300.0,
+        description="Highest return the value support covers (after the value transform).",
+    )
     VALUE_TRANSFORM_EPSILON: float = Field(
         default=0.001, ge=0.0, description="h(x) = sign(x)(sqrt(|x|+1)-1) + eps*x"
     )
-    ACTIVATION_FUNCTION: Literal["relu", "gelu", "silu"] = "relu"
-    USE_BATCH_NORM: bool = True
+    ACTIVATION_FUNCTION: Literal["relu", "gelu", "silu"] = Field(
+        default="relu", description="Activation of every hidden layer."
+    )
+    USE_BATCH_NORM: bool = Field(
+        default=True,
+        description="Batch norm in the conv layers (folded into the convs for inference).",
+    )
 
     @model_validator(mode="after")
     def _check_dimensions(self) -> "ModelConfig":

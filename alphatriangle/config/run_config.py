@@ -10,7 +10,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alphatriangle.config.env_config import EnvConfig
-from alphatriangle.config.mcts_config import MCTSConfig
+from alphatriangle.config.mcts_config import (
+    RENAMED_MCTS_SETTINGS,
+    MCTSConfig,
+    renamed_setting_message,
+)
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.planner_config import PlannerConfig
@@ -59,7 +63,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "VALUE_HEAD_DIMS": (16,),
             "NUM_VALUE_ATOMS": 21,
         },
-        "mcts": {"num_simulations": 4, "gumbel_max_considered_actions": 4},
+        "mcts": {"NUM_SIMULATIONS": 4, "GUMBEL_MAX_CONSIDERED_ACTIONS": 4},
         "train": {
             "MAX_TRAINING_STEPS": 40,
             "NUM_SELF_PLAY_WORKERS": 1,
@@ -78,7 +82,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "laptop": {
         "env": SCORE_REWARDS,
-        "mcts": {"num_simulations": 24, "gumbel_max_considered_actions": 8},
+        "mcts": {"NUM_SIMULATIONS": 24, "GUMBEL_MAX_CONSIDERED_ACTIONS": 8},
         "train": {
             "MAX_TRAINING_STEPS": 50_000,
             "MAX_TRAINING_MINUTES": 60,
@@ -96,7 +100,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "large": {
         "env": SCORE_REWARDS,
         "model": MODEL_PRESETS["large"],
-        "mcts": {"num_simulations": 64},
+        "mcts": {"NUM_SIMULATIONS": 64},
         "train": {
             "MAX_TRAINING_STEPS": 200_000,
             "NUM_SELF_PLAY_WORKERS": 16,
@@ -117,12 +121,21 @@ class ConfigError(ValueError):
     """A config file, override or value is wrong; the message is one line for the user."""
 
 
+def _check_name(section: str, name: str, origin: str) -> None:
+    """Refuse a setting written with its name from before the UPPER_CASE rename."""
+    if section == "mcts" and name in RENAMED_MCTS_SETTINGS:
+        new = RENAMED_MCTS_SETTINGS[name]
+        raise ConfigError(renamed_setting_message(section, name, new, origin))
+
+
 def _merge(base: dict[str, Any], extra: dict[str, Any], origin: str) -> None:
     for section, values in extra.items():
         if section not in SECTIONS:
             raise ConfigError(f"{origin}: unknown section {section!r}; use {', '.join(SECTIONS)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{origin}: section {section!r} must be a table of settings")
+        for name in values:
+            _check_name(section, name, origin)
         base.setdefault(section, {}).update(values)
 
 
@@ -181,6 +194,7 @@ def load_run_config(
         _merge(merged, read_config_file(config_file), str(config_file))
     for text in overrides or []:
         section, name, value = parse_override(text)
+        _check_name(section, name, f"--set {text}")
         merged.setdefault(section, {})[name] = value
     for key, value in (settings or {}).items():
         section, name = key.split(".", 1)

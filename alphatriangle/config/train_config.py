@@ -11,15 +11,26 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     RUN_NAME: str | None = Field(default=None, description="Defaults to a timestamp.")
-    AUTO_RESUME_LATEST: bool = True
-    DEVICE: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    AUTO_RESUME_LATEST: bool = Field(
+        default=True,
+        description="Without a run name, continue the newest run instead of a new one.",
+    )
+    DEVICE: str = Field(
+        description="Trainer device: auto (CUDA when present), cpu, cuda or cuda:N.",
+        default="auto",
+        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+    )
     RAY_ADDRESS: str | None = Field(
         default=None,
         description="Join the Ray cluster at this address (host:port); None: $RAY_ADDRESS if "
         "set, else a local Ray on 127.0.0.1.",
     )
-    RANDOM_SEED: int = Field(default=42, ge=0)
-    MAX_TRAINING_STEPS: int = Field(default=10_000, ge=1)
+    RANDOM_SEED: int = Field(
+        description="Root of every random stream of the run (numpy SeedSequence).", default=42, ge=0
+    )
+    MAX_TRAINING_STEPS: int = Field(
+        description="Training steps (batches) the run ends at.", default=10_000, ge=1
+    )
     MAX_TRAINING_MINUTES: float | None = Field(
         default=None,
         gt=0,
@@ -28,47 +39,96 @@ class TrainConfig(BaseModel):
         "progress: the larger of steps over MAX_TRAINING_STEPS and time over this budget.",
     )
 
-    NUM_SELF_PLAY_WORKERS: int = Field(default=2, ge=1)
-    WORKER_DEVICE: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?)$")
+    NUM_SELF_PLAY_WORKERS: int = Field(
+        description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
+    )
+    WORKER_DEVICE: str = Field(
+        description="Where self-play workers run their network: cpu or cuda.",
+        default="cpu",
+        pattern=r"^(cpu|cuda(:\d+)?)$",
+    )
     SELF_PLAY_GAMES_PER_WORKER: int = Field(
         default=32, ge=1, description="Games each worker plays at once (one batched search)."
     )
-    WORKER_UPDATE_FREQ_STEPS: int = Field(default=50, ge=1)
+    WORKER_UPDATE_FREQ_STEPS: int = Field(
+        description="Steps between weight broadcasts to the workers.", default=50, ge=1
+    )
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )
 
-    BATCH_SIZE: int = Field(default=128, ge=1)
-    BUFFER_CAPACITY: int = Field(default=50_000, ge=1)
-    MIN_BUFFER_SIZE_TO_TRAIN: int = Field(default=2_000, ge=1)
+    BATCH_SIZE: int = Field(description="Examples per training step.", default=128, ge=1)
+    BUFFER_CAPACITY: int = Field(
+        description="Examples the replay buffer holds (the oldest are overwritten).",
+        default=50_000,
+        ge=1,
+    )
+    MIN_BUFFER_SIZE_TO_TRAIN: int = Field(
+        description="Examples needed before the first training step.", default=2_000, ge=1
+    )
     MAX_SAMPLES_PER_EXPERIENCE: float = Field(
         default=8.0,
         gt=0,
         description="Training stops to wait for self-play when it has drawn this many samples "
         "per example added (the train/self-play ratio).",
     )
-    USE_PER: bool = True
-    PER_ALPHA: float = Field(default=0.6, ge=0)
-    PER_BETA_INITIAL: float = Field(default=0.4, ge=0, le=1)
-    PER_BETA_FINAL: float = Field(default=1.0, ge=0, le=1)
+    USE_PER: bool = Field(
+        default=True, description="Prioritized replay (by TD error); uniform sampling otherwise."
+    )
+    PER_ALPHA: float = Field(
+        description="How strongly priorities skew sampling (0: uniform).", default=0.6, ge=0
+    )
+    PER_BETA_INITIAL: float = Field(
+        description="Importance-weight exponent at the start of the run.", default=0.4, ge=0, le=1
+    )
+    PER_BETA_FINAL: float = Field(
+        description="Importance-weight exponent at the end of the run.", default=1.0, ge=0, le=1
+    )
     PER_BETA_ANNEAL_STEPS: int | None = Field(
         default=None, ge=1, description="Defaults to MAX_TRAINING_STEPS."
     )
-    PER_EPSILON: float = Field(default=1e-3, gt=0)
+    PER_EPSILON: float = Field(
+        description="Added to every priority, so no example is never drawn.", default=1e-3, gt=0
+    )
 
-    OPTIMIZER_TYPE: Literal["AdamW", "Adam", "SGD"] = "AdamW"
-    LEARNING_RATE: float = Field(default=1e-3, gt=0)
-    WEIGHT_DECAY: float = Field(default=1e-4, ge=0)
-    SGD_MOMENTUM: float = Field(default=0.9, ge=0, lt=1)
-    LR_SCHEDULER_TYPE: Literal["cosine", "step", "none"] = "cosine"
-    LR_SCHEDULER_ETA_MIN: float = Field(default=1e-5, ge=0)
-    LR_STEP_SIZE: int = Field(default=2_000, ge=1)
-    LR_STEP_GAMMA: float = Field(default=0.5, gt=0, le=1)
-    GRADIENT_CLIP_VALUE: float | None = Field(default=5.0, gt=0)
-    POLICY_LOSS_WEIGHT: float = Field(default=1.0, ge=0)
-    VALUE_LOSS_WEIGHT: float = Field(default=1.0, ge=0)
-    ENTROPY_BONUS_WEIGHT: float = Field(default=0.0, ge=0)
-    COMPILE_MODEL: bool = False
+    OPTIMIZER_TYPE: Literal["AdamW", "Adam", "SGD"] = Field(
+        default="AdamW", description="AdamW, Adam or SGD (with SGD_MOMENTUM)."
+    )
+    LEARNING_RATE: float = Field(description="Initial learning rate.", default=1e-3, gt=0)
+    WEIGHT_DECAY: float = Field(description="Weight decay of the optimizer.", default=1e-4, ge=0)
+    SGD_MOMENTUM: float = Field(
+        description="Momentum when OPTIMIZER_TYPE is SGD.", default=0.9, ge=0, lt=1
+    )
+    LR_SCHEDULER_TYPE: Literal["cosine", "step", "none"] = Field(
+        default="cosine",
+        description="cosine (to LR_SCHEDULER_ETA_MIN over the run's progress), step, none.",
+    )
+    LR_SCHEDULER_ETA_MIN: float = Field(
+        description="The cosine schedule's final learning rate.", default=1e-5, ge=0
+    )
+    LR_STEP_SIZE: int = Field(
+        description="Steps between decays of the step schedule.", default=2_000, ge=1
+    )
+    LR_STEP_GAMMA: float = Field(
+        description="Factor of each decay of the step schedule.", default=0.5, gt=0, le=1
+    )
+    GRADIENT_CLIP_VALUE: float | None = Field(
+        description="Clip the gradient norm to this (None: no clipping).", default=5.0, gt=0
+    )
+    POLICY_LOSS_WEIGHT: float = Field(
+        description="Weight of the policy cross-entropy in the loss.", default=1.0, ge=0
+    )
+    VALUE_LOSS_WEIGHT: float = Field(
+        description="Weight of the distributional value cross-entropy in the loss.",
+        default=1.0,
+        ge=0,
+    )
+    ENTROPY_BONUS_WEIGHT: float = Field(
+        description="Weight of the policy entropy bonus (0: none).", default=0.0, ge=0
+    )
+    COMPILE_MODEL: bool = Field(
+        default=False, description="torch.compile the trainer's model (worth it on a GPU)."
+    )
     USE_MIXED_PRECISION: bool = Field(default=True, description="Only takes effect on CUDA.")
 
     METRICS_LOG_FREQ_STEPS: int = Field(
@@ -77,7 +137,9 @@ class TrainConfig(BaseModel):
         description="Training metrics reach MLflow and TensorBoard once per this many steps, "
         "as the mean over them (and the max of the gradient norm and TD error).",
     )
-    CHECKPOINT_SAVE_FREQ_STEPS: int = Field(default=500, ge=1)
+    CHECKPOINT_SAVE_FREQ_STEPS: int = Field(
+        description="Steps between checkpoints (what a crash can lose at most).", default=500, ge=1
+    )
     EVAL_FREQ_STEPS: int = Field(
         default=1_000,
         ge=1,

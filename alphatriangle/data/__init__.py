@@ -17,6 +17,7 @@ from alphatriangle.data.schemas import (
     CheckpointData,
     ExportedAgent,
     LoadedTrainingState,
+    RunCounters,
 )
 from alphatriangle.data.serializer import Serializer
 
@@ -29,6 +30,7 @@ __all__ = [
     "ExportedAgent",
     "LoadedTrainingState",
     "PathManager",
+    "RunCounters",
     "Serializer",
     "check_run_name",
     "checkpoint_format_version",

@@ -5,14 +5,52 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
-CHECKPOINT_FORMAT_VERSION = 2
+from alphatriangle.config.mcts_config import RENAMED_MCTS_SETTINGS
+
+CHECKPOINT_FORMAT_VERSION = 3
 """The layout of checkpoints and shipped models this version reads and writes.
 
 1: no version recorded (the first sessions; its network may not fit this code's).
-2: the per-slot policy head and these fields; `format_version` is stored.
+2: the per-slot policy head; `format_version` is stored.
+3: search settings in UPPER_CASE and the run's counters as one `counters` record. Format 2
+   files are read by renaming (`upgrade_format_2`).
 """
+
+FORMAT_2_COUNTERS = (
+    "global_step", "episodes_played", "total_simulations", "experiences_added", "training_seconds"
+)  # fmt: skip
+
+
+def upgrade_format_2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A format 2 state or agent description in format 3's layout: the search settings of
+    its configs renamed, and (for a checkpoint) its counters gathered into `counters`."""
+    upgraded = dict(payload)
+    configs = dict(upgraded.get("configs") or {})
+    mcts = configs.get("mcts")
+    if isinstance(mcts, dict):
+        configs["mcts"] = {
+            RENAMED_MCTS_SETTINGS.get(key, key): value for key, value in mcts.items()
+        }
+    upgraded["configs"] = configs
+    return upgraded
+
+
+class RunCounters(BaseModel):
+    """What a run has done, summed over its sessions. The training loop counts into one
+    record; checkpoints store it and the live view and rates read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    global_step: int = 0
+    episodes_played: int = 0
+    positions_played: int = 0
+    """Positions self-play played (counted as played, also in games not finished yet)."""
+    experiences_added: int = 0
+    total_simulations: int = 0
+    training_seconds: float = 0.0
+    """Time spent in the training loop over all of the run's sessions (the time budget)."""
 
 
 class CheckpointData(BaseModel):
@@ -22,18 +60,28 @@ class CheckpointData(BaseModel):
 
     format_version: int = CHECKPOINT_FORMAT_VERSION
     run_name: str
-    global_step: int
-    episodes_played: int = 0
-    total_simulations: int = 0
-    experiences_added: int = 0
-    training_seconds: float = 0.0
-    """Time spent in the training loop over all of the run's sessions (the time budget)."""
+    counters: RunCounters
     best_eval_score: float | None = None
     mlflow_run_id: str | None = None
     configs: dict[str, Any]
     stats_collector_state: dict[str, Any] = {}
     buffer_rng_state: dict[str, Any] = {}
     saved_at: str = ""
+
+    @property
+    def global_step(self) -> int:
+        return self.counters.global_step
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_format_2(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("format_version") != 2:
+            return data
+        upgraded = upgrade_format_2(data)
+        counters = {key: upgraded.pop(key) for key in FORMAT_2_COUNTERS if key in upgraded}
+        counters.setdefault("positions_played", counters.get("experiences_added", 0))
+        upgraded["counters"] = counters
+        return upgraded
 
 
 class ExportedAgent(BaseModel):
@@ -48,6 +96,13 @@ class ExportedAgent(BaseModel):
     configs: dict[str, Any]
     source_checkpoint: str
     exported_at: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_format_2(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("format_version") == 2:
+            return upgrade_format_2(data)
+        return data
 
 
 @dataclass

@@ -77,7 +77,7 @@ def run_eval(
     env = agent.config.env
     mcts = evaluation_mcts(agent.config, simulations)
     console.print(
-        f"evaluating {agent.name} ({mcts.num_simulations} simulations) on {len(seeds)} games"
+        f"evaluating {agent.name} ({mcts.NUM_SIMULATIONS} simulations) on {len(seeds)} games"
     )
     results = [play_agent(agent.name, agent.network, mcts, seeds, env)]
     if vs is not None:
@@ -94,7 +94,7 @@ def run_eval(
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
     payload = {
         "checkpoint": str(agent.checkpoint_dir),
-        "simulations": mcts.num_simulations,
+        "simulations": mcts.NUM_SIMULATIONS,
         "results": [r.to_json() for r in results],
         "paired_differences": {r.name: paired_difference(results[0], r) for r in results[1:]},
     }

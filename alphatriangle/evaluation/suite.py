@@ -127,13 +127,13 @@ def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSCo
     `EVAL_MAX_CONSIDERED_ACTIONS` likewise, so `alphatriangle eval` measures what the run's
     evaluator measured.
     """
-    update: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0,
-                                 "temperature_initial": 0.0, "temperature_final": 0.0}  # fmt: skip
+    update: dict[str, object] = {"GUMBEL_SCALE": 0.0, "DIRICHLET_EPSILON": 0.0,
+                                 "TEMPERATURE_INITIAL": 0.0, "TEMPERATURE_FINAL": 0.0}  # fmt: skip
     budget = simulations if simulations is not None else config.train.EVAL_SIMULATIONS
     if budget is not None:
-        update["num_simulations"] = budget
+        update["NUM_SIMULATIONS"] = budget
     if config.train.EVAL_MAX_CONSIDERED_ACTIONS is not None:
-        update["gumbel_max_considered_actions"] = config.train.EVAL_MAX_CONSIDERED_ACTIONS
+        update["GUMBEL_MAX_CONSIDERED_ACTIONS"] = config.train.EVAL_MAX_CONSIDERED_ACTIONS
     return config.mcts.model_copy(update=update)
 
 

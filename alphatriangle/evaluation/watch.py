@@ -30,7 +30,7 @@ def watch_game(target: str, seed: int, simulations: int | None, out: Path) -> Ga
         env = agent.config.env
         mcts = evaluation_mcts(agent.config, simulations)
         chooser = AgentChooser(agent.network, mcts, env, 1, moves)
-        title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.num_simulations} simulations"
+        title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.NUM_SIMULATIONS} simulations"
     play_suite(title, [seed], chooser, env)
     record = record_game(title, seed, moves[0], env)
     out.parent.mkdir(parents=True, exist_ok=True)

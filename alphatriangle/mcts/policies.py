@@ -64,7 +64,7 @@ def root_statistics(
         improved=np.zeros((games, actions), dtype=np.float64),
     )
     _root_statistics(
-        tree, config.discount, config.gumbel_c_visit, config.gumbel_c_scale, active,
+        tree, config.DISCOUNT, config.GUMBEL_C_VISIT, config.GUMBEL_C_SCALE, active,
         stats.sigma_q, stats.visits, stats.improved,
     )  # fmt: skip
     return stats
@@ -100,7 +100,7 @@ class GumbelRoot:
         self.rng = rng
 
     def prepare(self, tree: Tree, roots: RootState, active: npt.NDArray[np.bool_]) -> None:
-        roots.gumbel[:] = self.config.gumbel_scale * self.rng.gumbel(size=roots.gumbel.shape)
+        roots.gumbel[:] = self.config.GUMBEL_SCALE * self.rng.gumbel(size=roots.gumbel.shape)
 
     def decide(
         self,
@@ -134,8 +134,8 @@ class PuctRoot:
         prior = np.where(np.isfinite(logits), np.exp(logits), 0.0)
         for g in np.flatnonzero(active):
             legal = np.flatnonzero(prior[g] > 0)
-            noise = self.rng.dirichlet([cfg.dirichlet_alpha] * legal.size)
-            mixed = (1 - cfg.dirichlet_epsilon) * prior[g, legal] + cfg.dirichlet_epsilon * noise
+            noise = self.rng.dirichlet([cfg.DIRICHLET_ALPHA] * legal.size)
+            mixed = (1 - cfg.DIRICHLET_EPSILON) * prior[g, legal] + cfg.DIRICHLET_EPSILON * noise
             prior[g, legal] = mixed
         roots.prior[:] = prior
 
@@ -153,8 +153,8 @@ class PuctRoot:
         for g in np.flatnonzero(active):
             counts = stats.visits[g].astype(np.float64)
             targets[g] = counts / counts.sum()
-            early = move_numbers[g] < cfg.temperature_anneal_moves
-            temperature = cfg.temperature_initial if early else cfg.temperature_final
+            early = move_numbers[g] < cfg.TEMPERATURE_ANNEAL_MOVES
+            temperature = cfg.TEMPERATURE_INITIAL if early else cfg.TEMPERATURE_FINAL
             actions[g] = self._sample(counts, temperature)
         return actions, targets
 
@@ -166,5 +166,5 @@ class PuctRoot:
 
 
 def root_policy(config: MCTSConfig, rng: np.random.Generator) -> RootPolicy:
-    """The root policy `config.root_selection` names, drawing its noise from `rng`."""
-    return GumbelRoot(config, rng) if config.root_selection == "gumbel" else PuctRoot(config, rng)
+    """The root policy `config.ROOT_SELECTION` names, drawing its noise from `rng`."""
+    return GumbelRoot(config, rng) if config.ROOT_SELECTION == "gumbel" else PuctRoot(config, rng)

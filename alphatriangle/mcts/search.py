@@ -221,18 +221,18 @@ class BatchedMCTS:
         self.tables = engine_tables(env_config)
         self.num_games = num_games
         g, a, slots = num_games, env_config.ACTION_DIM, env_config.NUM_SHAPE_SLOTS
-        capacity = 3 * config.num_simulations + 2
+        capacity = 3 * config.NUM_SIMULATIONS + 2
         self.tree = allocate_tree(g, capacity, a, slots)
         chance_streams, root_noise = np.random.SeedSequence(seed).spawn(2)
         self.rng = seed_states(integer_seeds(chance_streams, g))
         self.policy = root_policy(config, np.random.default_rng(root_noise))
         self.params = SelectionParams(
             gumbel=self.policy.gumbel,
-            discount=config.discount,
-            c_puct=config.puct_coefficient,
-            min_value_span=config.puct_min_value_span,
-            c_visit=config.gumbel_c_visit,
-            c_scale=config.gumbel_c_scale,
+            discount=config.DISCOUNT,
+            c_puct=config.PUCT_COEFFICIENT,
+            min_value_span=config.PUCT_MIN_VALUE_SPAN,
+            c_visit=config.GUMBEL_C_VISIT,
+            c_scale=config.GUMBEL_C_SCALE,
         )
         self.scratch = Scratch(
             q=np.zeros((g, a), dtype=np.float64),
@@ -241,7 +241,7 @@ class BatchedMCTS:
             legal=np.zeros((g, a), dtype=np.bool_),
             outcome=np.zeros((g, slots), dtype=np.int8),
         )
-        depth = 3 * config.max_search_depth + 2
+        depth = 3 * config.MAX_SEARCH_DEPTH + 2
         self.paths = Paths(
             node=np.zeros((g, depth), dtype=np.int32),
             edge=np.zeros((g, depth), dtype=np.int32),
@@ -275,10 +275,10 @@ class BatchedMCTS:
         self.policy.prepare(tree, roots, active)
         expansions = np.zeros(self.num_games, dtype=np.int32)
         deepest = np.zeros(self.num_games, dtype=np.int32)
-        for simulation in range(cfg.num_simulations):
+        for simulation in range(cfg.NUM_SIMULATIONS):
             _simulate(
                 t, tree, self.params, roots, self.scratch, self.paths, self.rng, active,
-                simulation, cfg.max_search_depth, cfg.max_chance_outcomes, expansions, deepest,
+                simulation, cfg.MAX_SEARCH_DEPTH, cfg.MAX_CHANCE_OUTCOMES, expansions, deepest,
             )  # fmt: skip
             leaf = self.paths.leaf
             needs = np.flatnonzero(self.paths.leaf_new & (leaf >= 0))
@@ -332,20 +332,20 @@ class BatchedMCTS:
         """Fresh root inputs: the halving schedule for each root's legal actions."""
         cfg, g, a = self.config, self.num_games, self.tables.core.action_slot.shape[0]
         legal_counts = (self.tree.children_logit[:, 0] != -np.inf).sum(axis=1)
-        considered = np.minimum(cfg.gumbel_max_considered_actions, legal_counts)
+        considered = np.minimum(cfg.GUMBEL_MAX_CONSIDERED_ACTIONS, legal_counts)
         return RootState(
             gumbel=np.zeros((g, a), dtype=np.float32),
             prior=np.zeros((g, a), dtype=np.float32),
             search_visits=np.zeros((g, a), dtype=np.int32),
             num_considered=considered.astype(np.int32),
             visit_table=considered_visit_table(
-                cfg.gumbel_max_considered_actions, cfg.num_simulations
+                cfg.GUMBEL_MAX_CONSIDERED_ACTIONS, cfg.NUM_SIMULATIONS
             ),
         )
 
     def _backup(self) -> None:
         _backup(
-            self.tables.core, self.tree, self.paths, self.config.discount, self.logits,
+            self.tables.core, self.tree, self.paths, self.config.DISCOUNT, self.logits,
             self.values, self.scratch.legal,
         )  # fmt: skip
 
@@ -357,13 +357,13 @@ class BatchedMCTS:
         safe = np.maximum(child, 0)
         visits = np.where(child >= 0, tree.node_visits[rows, safe], 0)
         value = tree.node_value_sum[rows, safe] / np.maximum(visits, 1)
-        discount = np.where(tree.node_kind[rows, safe] == CHANCE, 1.0, self.config.discount)
+        discount = np.where(tree.node_kind[rows, safe] == CHANCE, 1.0, self.config.DISCOUNT)
         q = tree.children_reward[:, 0, :] + discount * value
         return np.where(visits > 0, q, np.nan).astype(np.float32)
 
     def advance(self, actions: npt.NDArray[np.int64], shapes_after: npt.NDArray[np.int8]) -> None:
         """After the real moves: keep each game's matching subtree (or drop the tree)."""
-        if self.config.reuse_tree:
+        if self.config.REUSE_TREE:
             keep_played_subtrees(self.tree, actions, shapes_after, self.new_index)
         else:
             self.reset()

@@ -23,11 +23,11 @@ def render_progress(p: TrainingProgress) -> Group:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("run", f"{p.run_name}  [{p.status}]")
-    table.add_row("steps", f"{p.global_step:,} / {p.max_steps:,}")
+    table.add_row("steps", f"{p.counters.global_step:,} / {p.max_steps:,}")
     table.add_row("buffer", f"{p.buffer_size:,} / {p.buffer_capacity:,}")
-    table.add_row(
-        "self-play", f"{p.episodes:,} games, {p.positions:,} positions, {p.workers} workers"
-    )
+    c = p.counters
+    played = f"{c.episodes_played:,} games, {c.positions_played:,} positions, {p.workers} workers"
+    table.add_row("self-play", played)
     table.add_row(
         "rates",
         f"{p.positions_per_sec:,.0f} positions/s, {p.episodes_per_sec:.2f} games/s, "
@@ -47,7 +47,7 @@ def render_progress(p: TrainingProgress) -> Group:
         else "-",
     )
     table.add_row("time", f"{_duration(p.elapsed)} elapsed, ETA {_duration(p.eta_seconds)}")
-    bar = ProgressBar(total=max(1, p.max_steps), completed=p.global_step, width=60)
+    bar = ProgressBar(total=max(1, p.max_steps), completed=p.counters.global_step, width=60)
     return Group(
         table, bar, Text("Ctrl-C stops after a final checkpoint; twice quits at once", style="dim")
     )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from alphatriangle.data import CheckpointData, LoadedTrainingState
+from alphatriangle.data import CheckpointData, LoadedTrainingState, RunCounters
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.evaluation_manager import EvaluationManager
 from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
@@ -46,11 +46,8 @@ class TrainingLoop:
         self.stop_event = stop_event or threading.Event()
         self.progress_callback = progress_callback
         self.worker_manager = WorkerManager(components)
-        self.helpers = LoopHelpers(components)
-        self.global_step = 0
-        self.episodes_played = 0
-        self.total_simulations = 0
-        self.experiences_added = 0
+        self.counters = RunCounters()
+        self.helpers = LoopHelpers(components, self.counters)
         self.training_seconds_before = 0.0
         self.session_started = time.monotonic()
         self.last_saved_step = -1
@@ -75,11 +72,10 @@ class TrainingLoop:
             c.buffer.load_data(loaded.buffer)
         checkpoint = loaded.checkpoint
         if checkpoint is not None:
-            self.global_step = checkpoint.global_step
-            self.episodes_played = checkpoint.episodes_played
-            self.total_simulations = checkpoint.total_simulations
-            self.experiences_added = checkpoint.experiences_added
-            self.training_seconds_before = checkpoint.training_seconds
+            for name in RunCounters.model_fields:
+                setattr(self.counters, name, getattr(checkpoint.counters, name))
+            self.training_seconds_before = checkpoint.counters.training_seconds
+            self.helpers.restart_rates()
             self.evaluation.best_score = checkpoint.best_eval_score
             self.last_saved_step = checkpoint.global_step
             self.last_saved_best = checkpoint.best_eval_score
@@ -89,12 +85,13 @@ class TrainingLoop:
             if checkpoint.stats_collector_state:
                 self.last_stats_state = checkpoint.stats_collector_state
                 c.stats_collector_actor.set_state.remote(checkpoint.stats_collector_state)
-            self.helpers.resume_counters(
-                self.global_step, self.episodes_played, self.experiences_added
-            )
             logger.info(
                 "resumed at step %d with %d examples in the buffer", self.global_step, len(c.buffer)
             )
+
+    @property
+    def global_step(self) -> int:
+        return self.counters.global_step
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -103,37 +100,38 @@ class TrainingLoop:
         c = self.components
         if not c.buffer.is_ready():
             return False
-        drawn = self.global_step * c.config.train.BATCH_SIZE
-        return drawn <= c.config.train.MAX_SAMPLES_PER_EXPERIENCE * self.experiences_added
+        drawn = self.counters.global_step * c.config.train.BATCH_SIZE
+        return drawn <= c.config.train.MAX_SAMPLES_PER_EXPERIENCE * self.counters.experiences_added
 
     def _collect(self, timeout: float) -> None:
-        c = self.components
+        c, counters = self.components, self.counters
         for worker_id, played in self.worker_manager.get_completed_tasks(timeout):
-            self.helpers.count_positions(played.positions)
+            counters.positions_played += played.positions
             for result in played.results:
                 experiences = self.helpers.validate_experiences(result.experiences)
                 if experiences is not None:
                     c.buffer.add_batch(experiences)
-                    self.experiences_added += len(experiences)
-                self.episodes_played += 1
-                self.total_simulations += result.total_simulations
-                self.helpers.log_episode(result, self.global_step)
+                    counters.experiences_added += len(experiences)
+                counters.episodes_played += 1
+                counters.total_simulations += result.total_simulations
+                self.helpers.log_episode(result)
             if worker_id in self.worker_manager.workers:
                 self.worker_manager.submit_task(worker_id)
 
-    def training_seconds(self) -> float:
+    def _update_clock(self) -> None:
         """Time in the training loop, this session and the resumed ones before it."""
-        return self.training_seconds_before + time.monotonic() - self.session_started
+        elapsed = time.monotonic() - self.session_started
+        self.counters.training_seconds = self.training_seconds_before + elapsed
 
     def time_fraction(self) -> float:
         """The share of `MAX_TRAINING_MINUTES` spent (0 without a time budget)."""
         minutes = self.components.config.train.MAX_TRAINING_MINUTES
-        return 0.0 if minutes is None else self.training_seconds() / (60.0 * minutes)
+        return 0.0 if minutes is None else self.counters.training_seconds / (60.0 * minutes)
 
     def time_left(self) -> float | None:
         """Seconds of the time budget left (None without one)."""
         minutes = self.components.config.train.MAX_TRAINING_MINUTES
-        return None if minutes is None else 60.0 * minutes - self.training_seconds()
+        return None if minutes is None else 60.0 * minutes - self.counters.training_seconds
 
     def progress(self) -> float:
         """The larger of steps over `MAX_TRAINING_STEPS` and time over the budget."""
@@ -149,7 +147,7 @@ class TrainingLoop:
         c.trainer.set_progress(self.progress())
         metrics, errors = c.trainer.train_step(batch)
         c.buffer.update_priorities(batch.indices, errors)
-        self.global_step += 1
+        self.counters.global_step += 1
         metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step, time_fraction)
         self.helpers.log_train_metrics(metrics, self.global_step)
         train = c.config.train
@@ -223,6 +221,7 @@ class TrainingLoop:
         self.session_started = time.monotonic()
         try:
             while not self.stop_event.is_set():
+                self._update_clock()
                 if self.progress() >= 1.0:
                     status = "completed"
                     break
@@ -236,9 +235,7 @@ class TrainingLoop:
                 if now - last_callback > 0.25:
                     last_callback = now
                     progress = self.helpers.update_progress(
-                        self.global_step,
-                        "training" if can_train else "self-play",
-                        self.time_left(),
+                        "training" if can_train else "self-play", self.time_left()
                     )
                     if self.progress_callback is not None:
                         self.progress_callback(progress)
@@ -247,7 +244,7 @@ class TrainingLoop:
             self.helpers.flush_train_metrics(self.global_step)
         wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
         self.evaluation.finish(wait)
-        progress = self.helpers.update_progress(self.global_step, status)
+        progress = self.helpers.update_progress(status)
         if self.progress_callback is not None:
             self.progress_callback(progress)
         self.save_checkpoint(save_buffer=True)
@@ -267,13 +264,10 @@ class TrainingLoop:
                 "answer (%s)",
                 failure_reason(error),
             )
+        self._update_clock()
         return CheckpointData(
             run_name=c.run_name,
-            global_step=self.global_step,
-            episodes_played=self.episodes_played,
-            total_simulations=self.total_simulations,
-            experiences_added=self.experiences_added,
-            training_seconds=self.training_seconds(),
+            counters=self.counters.model_copy(),
             best_eval_score=self.evaluation.best_score,
             mlflow_run_id=c.mlflow_run_id,
             configs=c.config.model_dump(mode="json"),

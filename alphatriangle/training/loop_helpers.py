@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from alphatriangle.data import RunCounters
 from alphatriangle.rl import Experiences, SelfPlayResult
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.utils import StepInfo
@@ -21,15 +22,14 @@ MAX_LOGGED = ("Train/Grad_Norm", "Loss/Mean_Abs_TD_Error")
 
 @dataclass
 class TrainingProgress:
-    """What the live view and the log lines show."""
+    """What the live view and the log lines show: the run's counters (the loop's own record,
+    not a copy) and the rates and losses derived from them."""
 
     run_name: str
-    global_step: int = 0
+    counters: RunCounters = field(default_factory=RunCounters)
     max_steps: int = 0
     buffer_size: int = 0
     buffer_capacity: int = 0
-    episodes: int = 0
-    positions: int = 0
     positions_per_sec: float = 0.0
     episodes_per_sec: float = 0.0
     steps_per_sec: float = 0.0
@@ -46,18 +46,22 @@ class TrainingProgress:
 
 
 class LoopHelpers:
-    """Counters and logging the loop delegates to."""
+    """Rates, validation and logging the loop delegates to; they read the loop's counters."""
 
-    def __init__(self, components: TrainingComponents, rate_interval: float = 5.0) -> None:
+    def __init__(
+        self, components: TrainingComponents, counters: RunCounters, rate_interval: float = 5.0
+    ) -> None:
         self.components = components
+        self.counters = counters
         self.rate_interval = rate_interval
         self.start = time.monotonic()
         self.last_rate_time = self.start
-        self.last_counts = (0, 0, 0)
+        self.last_counts = self._counts()
         self.pending_train_metrics: dict[str, list[float]] = {}
         train = components.config.train
         self.progress = TrainingProgress(
             run_name=components.run_name,
+            counters=counters,
             max_steps=train.MAX_TRAINING_STEPS,
             buffer_capacity=train.BUFFER_CAPACITY,
             workers=components.num_workers,
@@ -68,11 +72,13 @@ class LoopHelpers:
         """The run's current stats collector (it may have been replaced)."""
         return self.components.stats_collector_actor
 
-    def resume_counters(self, global_step: int, episodes: int, positions: int) -> None:
-        """Start the counters (and so the rates) from a resumed checkpoint's, not from 0."""
-        p = self.progress
-        p.global_step, p.episodes, p.positions = global_step, episodes, positions
-        self.last_counts = (positions, episodes, global_step)
+    def _counts(self) -> tuple[int, int, int]:
+        c = self.counters
+        return c.positions_played, c.episodes_played, c.global_step
+
+    def restart_rates(self) -> None:
+        """Measure rates from the counters as they are now (a resumed checkpoint's), not 0."""
+        self.last_counts = self._counts()
 
     def step_info(self, global_step: int) -> StepInfo:
         return {"global_step": global_step, "buffer_size": len(self.components.buffer)}
@@ -104,7 +110,8 @@ class LoopHelpers:
             experiences.value[good],
         )  # fmt: skip
 
-    def log_episode(self, result: SelfPlayResult, global_step: int) -> None:
+    def log_episode(self, result: SelfPlayResult) -> None:
+        global_step = self.counters.global_step
         info = self.step_info(global_step)
         self.stats.log_batch.remote(
             {
@@ -116,12 +123,7 @@ class LoopHelpers:
                 "RL/Weights_Step_Lag": [(float(global_step - result.trainer_step), info)],
             }
         )
-        self.progress.episodes += 1
         self.progress.recent_scores.append(result.final_score)
-
-    def count_positions(self, positions: int) -> None:
-        """Positions self-play played, counted as they are played (not when games end)."""
-        self.progress.positions += positions
 
     def log_train_metrics(self, metrics: dict[str, float], global_step: int) -> None:
         """Collect one step's metrics; every `METRICS_LOG_FREQ_STEPS` steps log their means."""
@@ -150,24 +152,23 @@ class LoopHelpers:
             "Events/Weight_Update", float(global_step), self.step_info(global_step)
         )
 
-    def update_progress(
-        self, global_step: int, status: str, time_left: float | None = None
-    ) -> TrainingProgress:
-        """Refresh counters and, every `rate_interval` s, rates (logged as `Rate/*`); the ETA
-        is the sooner of the step count and the time budget (`time_left` seconds)."""
+    def update_progress(self, status: str, time_left: float | None = None) -> TrainingProgress:
+        """Refresh the snapshot and, every `rate_interval` s, the rates (logged as `Rate/*`);
+        the ETA is the sooner of the step count and the time budget (`time_left` seconds)."""
         now = time.monotonic()
         p = self.progress
-        p.global_step = global_step
+        global_step = self.counters.global_step
         p.buffer_size = len(self.components.buffer)
         p.elapsed = now - self.start
         p.status = status
         if now - self.last_rate_time >= self.rate_interval:
             dt = now - self.last_rate_time
-            positions, episodes, steps = self.last_counts
-            p.positions_per_sec = (p.positions - positions) / dt
-            p.episodes_per_sec = (p.episodes - episodes) / dt
-            p.steps_per_sec = (global_step - steps) / dt
-            self.last_counts = (p.positions, p.episodes, global_step)
+            counts = self._counts()
+            p.positions_per_sec, p.episodes_per_sec, p.steps_per_sec = (
+                (now_count - then) / dt
+                for now_count, then in zip(counts, self.last_counts, strict=True)
+            )
+            self.last_counts = counts
             self.last_rate_time = now
             remaining = p.max_steps - global_step
             p.eta_seconds = remaining / p.steps_per_sec if p.steps_per_sec > 0 else None
@@ -186,12 +187,12 @@ class LoopHelpers:
         return p
 
     def progress_line(self) -> str:
-        p = self.progress
+        p, c = self.progress, self.counters
         loss = p.losses.get("Loss/Total", math.nan)
         eta = f"{p.eta_seconds / 60:.1f} min" if p.eta_seconds is not None else "?"
         return (
-            f"step {p.global_step}/{p.max_steps} | buffer {p.buffer_size}/{p.buffer_capacity} | "
-            f"episodes {p.episodes} | {p.positions_per_sec:.0f} pos/s | "
+            f"step {c.global_step}/{p.max_steps} | buffer {p.buffer_size}/{p.buffer_capacity} | "
+            f"episodes {c.episodes_played} | {p.positions_per_sec:.0f} pos/s | "
             f"{p.steps_per_sec:.2f} steps/s | loss {loss:.3f} | "
             f"recent score {p.mean_recent_score:.1f} | ETA {eta}"
         )

@@ -199,7 +199,7 @@ class SelfPlayWorker:
             np.array(trajectory.reward),
             np.array(trajectory.root_value),
             self.train_config.N_STEP_RETURNS,
-            self.mcts_config.discount,
+            self.mcts_config.DISCOUNT,
         )
         self.episodes_done += 1
         return SelfPlayResult(
@@ -212,7 +212,7 @@ class SelfPlayWorker:
             final_score=float(self.games.score[g]),
             episode_steps=steps,
             lines_cleared=trajectory.lines,
-            total_simulations=steps * self.mcts_config.num_simulations,
+            total_simulations=steps * self.mcts_config.NUM_SIMULATIONS,
             avg_root_visits=float(np.mean(trajectory.root_visits)),
             avg_tree_depth=float(np.mean(trajectory.depth)),
             trainer_step=self.current_trainer_step,
