@@ -61,7 +61,7 @@ def test_a_dumped_config_loads_back() -> None:
         EnvConfig.model_validate({**cfg.model_dump(), "ACTION_DIM": 360})
 
 
-SECTION_MODELS = {
+SECTION_MODELS: dict[str, type[BaseModel]] = {
     "EnvConfig": EnvConfig,
     "ModelConfig": ModelConfig,
     "MCTSConfig": MCTSConfig,
