@@ -8,8 +8,8 @@ simulations and how it turns the searched root into a move and a policy target.
   distribution and the move is sampled from it with the temperature schedule.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -70,63 +70,64 @@ def root_statistics(
     return stats
 
 
-class RootPolicy(Protocol):
+@dataclass(frozen=True)
+class SearchedRoots:
+    """Everything a root policy reads to decide: the tree, the root inputs it prepared, the
+    root statistics, which games searched and their move numbers."""
+
+    tree: Tree
+    roots: RootState
+    stats: RootStatistics
+    active: npt.NDArray[np.bool_]
+    move_numbers: npt.NDArray[np.int64]
+
+
+class RootPolicy(ABC):
     """Prepares the roots of a search and decides the move from the searched roots."""
 
     gumbel: bool
     """Whether simulations select with the Gumbel rules (else PUCT)."""
 
-    def prepare(self, tree: Tree, roots: RootState, active: npt.NDArray[np.bool_]) -> None: ...
-
-    def decide(
-        self,
-        tree: Tree,
-        roots: RootState,
-        stats: RootStatistics,
-        active: npt.NDArray[np.bool_],
-        move_numbers: npt.NDArray[np.int64],
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """(actions, policy targets), -1 and zeros for inactive games."""
-        ...
-
-
-class GumbelRoot:
-    """Gumbel-top-k with sequential halving at the root."""
-
-    gumbel = True
-
     def __init__(self, config: MCTSConfig, rng: np.random.Generator) -> None:
         self.config = config
         self.rng = rng
+
+    @abstractmethod
+    def prepare(self, tree: Tree, roots: RootState, active: npt.NDArray[np.bool_]) -> None:
+        """Fill the root inputs this policy's selection reads (noise)."""
+
+    @abstractmethod
+    def decide(
+        self, searched: SearchedRoots
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """(actions, policy targets), -1 and zeros for inactive games."""
+
+
+class GumbelRoot(RootPolicy):
+    """Gumbel-top-k with sequential halving at the root."""
+
+    gumbel = True
 
     def prepare(self, tree: Tree, roots: RootState, active: npt.NDArray[np.bool_]) -> None:
         roots.gumbel[:] = self.config.GUMBEL_SCALE * self.rng.gumbel(size=roots.gumbel.shape)
 
     def decide(
-        self,
-        tree: Tree,
-        roots: RootState,
-        stats: RootStatistics,
-        active: npt.NDArray[np.bool_],
-        move_numbers: npt.NDArray[np.int64],
+        self, searched: SearchedRoots
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        logits = tree.children_logit[:, 0]
+        roots, active = searched.roots, searched.active
+        logits = searched.tree.children_logit[:, 0]
         most = roots.search_visits.max(axis=1, keepdims=True)
         survivors = np.isfinite(logits) & (roots.search_visits == most)
-        score = np.where(survivors, roots.gumbel + logits + stats.sigma_q, -np.inf)
+        score = np.where(survivors, roots.gumbel + logits + searched.stats.sigma_q, -np.inf)
         actions = np.where(active, np.argmax(score, axis=1), -1).astype(np.int64)
-        targets = np.where(active[:, None], stats.improved, 0.0).astype(np.float32)
+        targets = np.where(active[:, None], searched.stats.improved, 0.0).astype(np.float32)
         return actions, targets
 
 
-class PuctRoot:
+class PuctRoot(RootPolicy):
     """Dirichlet noise at the root; moves sampled from the visits with a temperature."""
 
     gumbel = False
-
-    def __init__(self, config: MCTSConfig, rng: np.random.Generator) -> None:
-        self.config = config
-        self.rng = rng
 
     def prepare(self, tree: Tree, roots: RootState, active: npt.NDArray[np.bool_]) -> None:
         cfg = self.config
@@ -140,20 +141,15 @@ class PuctRoot:
         roots.prior[:] = prior
 
     def decide(
-        self,
-        tree: Tree,
-        roots: RootState,
-        stats: RootStatistics,
-        active: npt.NDArray[np.bool_],
-        move_numbers: npt.NDArray[np.int64],
+        self, searched: SearchedRoots
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        cfg = self.config
-        actions = np.full(active.shape[0], -1, dtype=np.int64)
-        targets = np.zeros(stats.visits.shape, dtype=np.float32)
-        for g in np.flatnonzero(active):
-            counts = stats.visits[g].astype(np.float64)
+        cfg, visits = self.config, searched.stats.visits
+        actions = np.full(searched.active.shape[0], -1, dtype=np.int64)
+        targets = np.zeros(visits.shape, dtype=np.float32)
+        for g in np.flatnonzero(searched.active):
+            counts = visits[g].astype(np.float64)
             targets[g] = counts / counts.sum()
-            early = move_numbers[g] < cfg.TEMPERATURE_ANNEAL_MOVES
+            early = searched.move_numbers[g] < cfg.TEMPERATURE_ANNEAL_MOVES
             temperature = cfg.TEMPERATURE_INITIAL if early else cfg.TEMPERATURE_FINAL
             actions[g] = self._sample(counts, temperature)
         return actions, targets

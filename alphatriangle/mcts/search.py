@@ -20,7 +20,7 @@ from alphatriangle.game.geometry import CoreTables, engine_tables
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts.action_selection import RootState, SelectionParams, select_action
 from alphatriangle.mcts.expansion import chance_step, expand, prepare_roots, write_evaluation
-from alphatriangle.mcts.policies import root_policy, root_statistics
+from alphatriangle.mcts.policies import SearchedRoots, root_policy, root_statistics
 from alphatriangle.mcts.seq_halving import considered_visit_table
 from alphatriangle.mcts.tree import (
     CHANCE,
@@ -286,7 +286,8 @@ class BatchedMCTS:
             self._backup()
         stats = root_statistics(tree, cfg, active)
         moves = np.zeros(self.num_games, dtype=np.int64) if move_numbers is None else move_numbers
-        actions, targets = self.policy.decide(tree, roots, stats, active, moves)
+        searched = SearchedRoots(tree, roots, stats, active, moves)
+        actions, targets = self.policy.decide(searched)
         root_values = np.array(
             [node_value(tree, g, 0) if active[g] else 0.0 for g in range(self.num_games)],
             dtype=np.float32,
