@@ -333,18 +333,24 @@ def bench_search(
     games: Annotated[int, typer.Option(min=1, help="Games searched together.")] = 32,
     simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
     root: Annotated[str, typer.Option(help="Root selection: gumbel or puct.")] = "gumbel",
+    inference: Annotated[
+        str, typer.Option(help="Network inference: auto, onnx (ONNX Runtime) or torch.")
+    ] = "auto",
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench-results/search.json"
     ),
 ) -> None:
     """Network forward states/s, search simulations/s and self-play positions/s on one core."""
     from alphatriangle.bench.search import run_search_benchmark
-    from alphatriangle.config import MCTSConfig, ModelConfig
+    from alphatriangle.config import MCTSConfig, ModelConfig, TrainConfig
 
     if root not in ("gumbel", "puct"):
         raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
+    if inference not in ("auto", "onnx", "torch"):
+        raise UserError(f"unknown inference {inference!r}: choose auto, onnx or torch")
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
-    run_search_benchmark(seconds, games, ModelConfig(), mcts, out, console)
+    train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
+    run_search_benchmark(seconds, ModelConfig(), mcts, train, out, console)
 
 
 @bench_app.command("train")

@@ -159,3 +159,37 @@ def test_policy_head_scores_each_slot_by_its_shape_in_action_order() -> None:
     torch.testing.assert_close(logits_swapped[:, 2], logits[:, 0])
     torch.testing.assert_close(logits_swapped[:, 1], logits[:, 1])
     assert not torch.allclose(logits[:, 0], logits[:, 1])
+
+
+@pytest.mark.parametrize("preset", ["small", "medium"])
+def test_onnx_runtime_inference_matches_torch_and_follows_weight_updates(preset: str) -> None:
+    onnx = seeded_network(6, ModelConfig.preset(preset), ENV, inference="onnx")
+    reference = seeded_network(6, ModelConfig.preset(preset), ENV, inference="torch")
+    assert (onnx.backend, reference.backend) == ("onnx", "torch")
+    batch = GameBatch.new(7, seeds=list(range(7)))
+    for _ in range(2):
+        logits, values = onnx.evaluate_arrays(batch.occ, batch.shapes)
+        expected_logits, expected_values = reference.evaluate_arrays(batch.occ, batch.shapes)
+        assert onnx.backend == "onnx"
+        np.testing.assert_allclose(logits, expected_logits, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(values, expected_values, rtol=1e-4, atol=1e-3)
+        new_weights = seeded_network(7, ModelConfig.preset(preset), ENV).get_weights()
+        onnx.set_weights(new_weights)
+        reference.set_weights(new_weights)
+    single = onnx.evaluate_arrays(batch.occ[:1], batch.shapes[:1])
+    np.testing.assert_allclose(single[0], logits[:1], rtol=1e-4, atol=1e-4)
+
+
+def test_onnx_inference_where_it_cannot_run_is_refused() -> None:
+    with pytest.raises(ValueError, match="inference 'onnx' needs the onnxruntime package"):
+        seeded_network(0, ModelConfig(), ENV, inference="onnx", compile_model=True)
+    assert seeded_network(0, ModelConfig(), ENV, compile_model=True).backend == "torch"
+
+
+def test_a_model_onnx_cannot_export_falls_back_to_torch(caplog: pytest.LogCaptureFixture) -> None:
+    network = seeded_network(0, ModelConfig.preset("large"), ENV)  # transformer fast path
+    reference = seeded_network(0, ModelConfig.preset("large"), ENV, inference="torch")
+    batch = GameBatch.new(2, seeds=[0, 1])
+    logits, _ = network.evaluate_arrays(batch.occ, batch.shapes)
+    assert network.backend == "torch" and "ONNX export failed" in caplog.text
+    np.testing.assert_array_equal(logits, reference.evaluate_arrays(batch.occ, batch.shapes)[0])

@@ -80,17 +80,22 @@ def self_play_rate(
 
 def run_search_benchmark(
     seconds: float,
-    games: int,
     model: ModelConfig,
     mcts: MCTSConfig,
+    train: TrainConfig,
     out: Path,
     console: Console,
 ) -> dict[str, Any]:
+    """`SELF_PLAY_GAMES_PER_WORKER` games searched together, inference by `INFERENCE_BACKEND`."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
     env = EnvConfig()
-    network = NeuralNetwork(model, env, device="cpu")
-    console.print(f"one core; {seconds:g} s per measurement; {mcts.NUM_SIMULATIONS} simulations")
+    games = train.SELF_PLAY_GAMES_PER_WORKER
+    network = NeuralNetwork(model, env, device="cpu", inference=train.INFERENCE_BACKEND)
+    console.print(
+        f"one core; {seconds:g} s per measurement; {mcts.NUM_SIMULATIONS} simulations; "
+        f"inference {network.backend}"
+    )
     rows: list[dict[str, Any]] = []
     forward: dict[int, float] = {}
     for size in sorted({*BATCH_SIZES, games}):
@@ -98,7 +103,6 @@ def run_search_benchmark(
         rows.append({"measurement": f"network forward, batch {size}", "per second": forward[size]})
     sims, network_share = search_rate(network, mcts, games, 2 * seconds)
     rows.append({"measurement": f"search simulations, {games} games", "per second": sims})
-    train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games)
     positions, finished = self_play_rate(model, mcts, train, env, 3 * seconds)
     rows.append({"measurement": "self-play positions, one worker", "per second": positions})
     summary = {
@@ -108,7 +112,8 @@ def run_search_benchmark(
         "self_play_games_finished": finished,
         "games_per_search": games,
         "simulations_per_move": mcts.NUM_SIMULATIONS,
-        "ROOT_SELECTION": mcts.ROOT_SELECTION,
+        "root_selection": mcts.ROOT_SELECTION,
+        "inference": network.backend,
     }
     write_report("search", rows, summary, out, console)
     return summary

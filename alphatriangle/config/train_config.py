@@ -42,6 +42,12 @@ class TrainConfig(BaseModel):
     NUM_SELF_PLAY_WORKERS: int = Field(
         description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
     )
+    INFERENCE_BACKEND: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
+        "Runtime on a folded copy, rebuilt when weights change), torch, or auto (onnx when "
+        "onnxruntime is installed).",
+    )
     WORKER_DEVICE: str = Field(
         description="Where self-play workers run their network: cpu or cuda.",
         default="cpu",

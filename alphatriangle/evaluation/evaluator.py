@@ -43,7 +43,9 @@ class Evaluator:
         torch.set_num_threads(1)  # its own Ray process: one core, beside self-play
         train = config.train
         self.config = config
-        self.network = NeuralNetwork(config.model, config.env, device="cpu")
+        self.network = NeuralNetwork(
+            config.model, config.env, device="cpu", inference=train.INFERENCE_BACKEND
+        )
         self.seeds = default_seeds(train.EVAL_GAMES)
         self.mcts = evaluation_mcts(config)
         self.baselines_reported = False

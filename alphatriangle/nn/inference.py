@@ -5,8 +5,14 @@ together about 1.3x the CPU forward rate of the training module at self-play bat
 """
 
 import copy
+import importlib.util
+import io
+import warnings
 from itertools import pairwise
+from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -36,3 +42,44 @@ def folded_for_inference(model: nn.Module) -> nn.Module:
 def weights_version(model: nn.Module) -> tuple[int, ...]:
     """Changes whenever any parameter or buffer is modified in place (an optimizer step)."""
     return tuple(t._version for t in (*model.parameters(), *model.buffers()))
+
+
+InferenceBackend = Literal["auto", "onnx", "torch"]
+"""How `NeuralNetwork.evaluate_arrays` runs the model: `onnx` (ONNX Runtime on the folded
+copy), `torch` (the folded copy in torch), `auto` (ONNX Runtime on a CPU when installed)."""
+
+
+def onnx_runtime_installed() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+class OnnxInference:
+    """The folded model exported to ONNX and run by ONNX Runtime with torch's thread count:
+    on this project's CPU about 1.5 to 3x the folded torch copy's rate (see the README's
+    Speed section). Built from example inputs; any batch size runs afterwards."""
+
+    def __init__(self, folded: nn.Module, board: torch.Tensor, other: torch.Tensor) -> None:
+        import onnxruntime
+
+        program = io.BytesIO()
+        batch = {0: "batch"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on its own internals
+            torch.onnx.export(  # the TorchScript exporter writes to a file object too
+                folded, (board, other), program, input_names=["board", "other"],  # type: ignore[arg-type]
+                output_names=["policy", "value"], dynamo=False,
+                dynamic_axes={"board": batch, "other": batch, "policy": batch, "value": batch},
+            )  # fmt: skip
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            program.getvalue(), options, providers=["CPUExecutionProvider"]
+        )
+
+    def __call__(
+        self, board: npt.NDArray[np.float32], other: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """(policy logits [n, ACTION_DIM], value logits [n, atoms])."""
+        policy, value = self.session.run(None, {"board": board, "other": other})
+        return policy, value

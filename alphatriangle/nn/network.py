@@ -10,7 +10,13 @@ import torch
 from alphatriangle.config import EnvConfig, ModelConfig
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameState
-from alphatriangle.nn.inference import folded_for_inference, weights_version
+from alphatriangle.nn.inference import (
+    InferenceBackend,
+    OnnxInference,
+    folded_for_inference,
+    onnx_runtime_installed,
+    weights_version,
+)
 from alphatriangle.nn.model import AlphaTriangleNet
 from alphatriangle.nn.value_support import ValueSupport
 
@@ -39,10 +45,14 @@ class NeuralNetwork:
         env_config: EnvConfig,
         device: str | torch.device = "auto",
         compile_model: bool = False,
+        inference: InferenceBackend = "auto",
     ) -> None:
         self.model_config = model_config
         self.env_config = env_config
         self.device = resolve_device(device)
+        self.backend = _choose_backend(inference, self.device, compile_model)
+        self._onnx: OnnxInference | None = None
+        self._onnx_version: tuple[int, ...] = ()
         self.model = AlphaTriangleNet(model_config, env_config).to(self.device)
         self.model.eval()
         self.support = ValueSupport(model_config, self.device)
@@ -67,6 +77,26 @@ class NeuralNetwork:
             self._folded_version = version
         return self._folded
 
+    def _onnx_inference(
+        self, board: npt.NDArray[np.float32], other: npt.NDArray[np.float32]
+    ) -> OnnxInference | None:
+        """The ONNX Runtime copy of the current weights (exported again after they change);
+        None, and torch from then on, if this model does not export."""
+        version = weights_version(self.model)
+        if self._onnx is None or version != self._onnx_version:
+            try:
+                with torch.inference_mode(False), torch.no_grad():
+                    folded = folded_for_inference(self.model)
+                    self._onnx = OnnxInference(
+                        folded, torch.from_numpy(board.copy()), torch.from_numpy(other.copy())
+                    )
+            except Exception as error:
+                logger.warning("ONNX export failed (%s); inference runs in torch", error)
+                self.backend = "torch"
+                return None
+            self._onnx_version = version
+        return self._onnx
+
     @torch.inference_mode()
     def evaluate_arrays(
         self, occ: npt.NDArray[np.uint64], shapes: npt.NDArray[np.int8]
@@ -76,6 +106,11 @@ class NeuralNetwork:
         Logits are raw: the search masks illegal actions itself.
         """
         board, other = self.features.extract(occ, shapes, self._feature_buffers(occ.shape[0]))
+        onnx = self._onnx_inference(board, other) if self.backend == "onnx" else None
+        if onnx is not None:
+            policy, value_logits = onnx(board, other)
+            values = self.support.expected_value(torch.from_numpy(value_logits))
+            return policy, values.numpy().astype(np.float32)
         board_tensor = torch.from_numpy(board).to(self.device)
         logits, value_logits = self._inference_forward()(
             board_tensor.contiguous(memory_format=torch.channels_last),
@@ -119,3 +154,19 @@ class NeuralNetwork:
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()}
         self.model.load_state_dict(state)
         self.model.eval()
+
+
+def _choose_backend(
+    inference: InferenceBackend, device: torch.device, compile_model: bool
+) -> InferenceBackend:
+    """`auto`: ONNX Runtime for a CPU network when it is installed, else torch; `onnx` where
+    it cannot run is an error."""
+    possible = device.type == "cpu" and not compile_model and onnx_runtime_installed()
+    if inference == "onnx" and not possible:
+        raise ValueError(
+            "inference 'onnx' needs the onnxruntime package and a CPU network without "
+            "torch.compile; use inference 'torch' or 'auto'"
+        )
+    if inference == "auto":
+        return "onnx" if possible else "torch"
+    return inference

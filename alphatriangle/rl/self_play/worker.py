@@ -62,7 +62,12 @@ class SelfPlayWorker:
         self.stats_collector = stats_collector
         game_seeds, search_seed = np.random.SeedSequence(seed).spawn(2)
         self.seed_rng = np.random.default_rng(game_seeds)
-        self.network = NeuralNetwork(model_config, env_config, device=train_config.WORKER_DEVICE)
+        self.network = NeuralNetwork(
+            model_config,
+            env_config,
+            device=train_config.WORKER_DEVICE,
+            inference=train_config.INFERENCE_BACKEND,
+        )
         n = train_config.SELF_PLAY_GAMES_PER_WORKER
         self.games = GameBatch.new(n, env_config, seeds=self._new_seeds(n))
         self.search = BatchedMCTS(mcts_config, env_config, n, seed=integer_seed(search_seed))
