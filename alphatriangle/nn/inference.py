@@ -8,6 +8,7 @@ import copy
 import importlib.util
 import io
 import warnings
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Literal
 
@@ -39,9 +40,10 @@ def folded_for_inference(model: nn.Module) -> nn.Module:
     return channels_last
 
 
-def weights_version(model: nn.Module) -> tuple[int, ...]:
-    """Changes whenever any parameter or buffer is modified in place (an optimizer step)."""
-    return tuple(t._version for t in (*model.parameters(), *model.buffers()))
+def weights_version(tensors: Sequence[torch.Tensor]) -> tuple[int, ...]:
+    """Changes whenever any of a model's parameters and buffers (`tensors`, listed once) is
+    modified in place (an optimizer step, `load_state_dict`)."""
+    return tuple(t._version for t in tensors)
 
 
 InferenceBackend = Literal["auto", "onnx", "torch"]

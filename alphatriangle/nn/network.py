@@ -55,6 +55,7 @@ class NeuralNetwork:
         self._onnx_version: tuple[int, ...] = ()
         self.model = AlphaTriangleNet(model_config, env_config).to(self.device)
         self.model.eval()
+        self._tracked = [*self.model.parameters(), *self.model.buffers()]
         self.support = ValueSupport(model_config, self.device)
         self.features = FeatureExtractor(env_config)
         self._compiled = torch.compile(self.model) if compile_model else None
@@ -71,7 +72,7 @@ class NeuralNetwork:
         """The compiled model, or a folded copy rebuilt whenever the weights have changed."""
         if self._compiled is not None:
             return self._compiled  # type: ignore[return-value]
-        version = weights_version(self.model)
+        version = weights_version(self._tracked)
         if self._folded is None or version != self._folded_version:
             self._folded = folded_for_inference(self.model)
             self._folded_version = version
@@ -82,7 +83,7 @@ class NeuralNetwork:
     ) -> OnnxInference | None:
         """The ONNX Runtime copy of the current weights (exported again after they change);
         None, and torch from then on, if this model does not export."""
-        version = weights_version(self.model)
+        version = weights_version(self._tracked)
         if self._onnx is None or version != self._onnx_version:
             try:
                 with torch.inference_mode(False), torch.no_grad():
