@@ -2,8 +2,9 @@
 position B then A reaches): the share of leaf evaluations a per-search cache would save.
 
 Plays `--games` games with the shipped agent (or `--agent`) at `--simulations`, searching all
-games in one batch as self-play does, and counts per search the evaluated positions and the
-distinct ones (board words and hand).
+games in one batch with the agent's self-play search settings (`--evaluation`: those of
+`eval`), and counts per search the evaluated positions and the distinct ones (board words
+and hand).
 
     python scripts/measure_transpositions.py --simulations 24 --moves 60
 """
@@ -24,9 +25,13 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=32)
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--simulations", type=int, default=24)
+    parser.add_argument("--evaluation", action="store_true", help="eval's search settings")
     args = parser.parse_args()
     agent = load_agent(args.agent)
-    mcts = evaluation_mcts(agent.config, simulations=args.simulations)
+    if args.evaluation:
+        mcts = evaluation_mcts(agent.config, simulations=args.simulations)
+    else:
+        mcts = agent.config.mcts.model_copy(update={"NUM_SIMULATIONS": args.simulations})
     games = GameBatch.new(args.games, agent.config.env, seeds=list(range(args.games)))
     search = BatchedMCTS(mcts, agent.config.env, args.games, seed=0)
     seen: list[set[tuple[int, ...]]] = []
@@ -53,7 +58,8 @@ def main() -> None:
     evaluated, repeated = totals
     print(
         f"{evaluated} leaf evaluations in {len(seen)} searches of {args.games} games at "
-        f"{args.simulations} simulations: {repeated} ({100 * repeated / evaluated:.1f}%) "
+        f"{args.simulations} simulations ({mcts.GUMBEL_MAX_CONSIDERED_ACTIONS} considered at "
+        f"the root): {repeated} ({100 * repeated / evaluated:.1f}%) "
         "were of a position already evaluated in the same search batch"
     )
 
