@@ -120,6 +120,9 @@ BASELINES: dict[str, Policy] = {
 
 POLICY_SEED_FACTOR = 1_000_003
 """Policy streams start from `seed * POLICY_SEED_FACTOR + offset`, apart from game streams."""
+GAME_POLICY_OFFSET = 7
+"""The offset of a game's own policy stream (`game_policy_streams`): apart from the streams
+`policy_streams(n, seed)` gives games 0 to 6 of a batch seeded with the same number."""
 
 
 def policy_streams(n: int, seed: int | None = None) -> npt.NDArray[np.uint64]:
@@ -132,5 +135,8 @@ def game_policy_streams(game_seeds: list[int | None]) -> npt.NDArray[np.uint64]:
     """One policy stream per game, from that game's seed (fresh entropy for None), so a
     seed's game plays the same whatever else is played beside it."""
     return seed_states(
-        [fresh_seed() if s is None else s * POLICY_SEED_FACTOR + 7 for s in game_seeds]
+        [
+            fresh_seed() if s is None else s * POLICY_SEED_FACTOR + GAME_POLICY_OFFSET
+            for s in game_seeds
+        ]
     )

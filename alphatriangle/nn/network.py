@@ -19,6 +19,7 @@ from alphatriangle.nn.inference import (
 )
 from alphatriangle.nn.model import AlphaTriangleNet
 from alphatriangle.nn.value_support import ValueSupport
+from alphatriangle.utils.softmax import masked_softmax
 
 logger = logging.getLogger(__name__)
 
@@ -132,16 +133,14 @@ class NeuralNetwork:
         logits, values = self.evaluate_arrays(occ, shapes)
         outputs: list[PolicyValueOutput] = []
         for state, row, value in zip(states, logits, values, strict=True):
-            legal = np.flatnonzero(state.valid_action_mask())
-            if legal.size == 0:
+            mask = state.valid_action_mask()
+            if not mask.any():
                 outputs.append(({}, float(value)))
                 continue
-            masked = row[legal] - row[legal].max()
-            probs = np.exp(masked)
-            probs /= probs.sum()
-            outputs.append(
-                ({int(a): float(p) for a, p in zip(legal, probs, strict=True)}, float(value))
-            )
+            probs = np.where(mask, row, -np.inf)
+            masked_softmax(probs, probs)
+            legal = np.flatnonzero(mask)
+            outputs.append(({int(a): float(probs[a]) for a in legal}, float(value)))
         return outputs
 
     def evaluate(self, state: GameState) -> PolicyValueOutput:
