@@ -18,7 +18,6 @@ U64 = npt.NDArray[np.uint64]
 Cell = tuple[int, int]
 
 HORIZONTAL, DOWN_RIGHT, UP_RIGHT = 0, 1, 2
-DIRECTION_NAMES = ("horizontal", "down-right", "up-right")
 
 
 def is_up(r: int, c: int) -> bool:

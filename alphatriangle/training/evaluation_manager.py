@@ -59,8 +59,8 @@ class EvaluationManager:
             metrics[f"Eval/{policy.title()}_Mean"] = [(baseline_mean, info)]
         c.stats_collector_actor.log_batch.remote(metrics)
         mean = outcome.summary["mean"]
-        logger.info("evaluation at step %d: mean score %.1f (best game %.0f)",
-                    outcome.global_step, mean, outcome.best_score)  # fmt: skip
+        logger.info("evaluation at step %d: mean score %.1f (best game %.0f, seed %d)",
+                    outcome.global_step, mean, outcome.best_score, outcome.best_seed)  # fmt: skip
         replay = c.paths.replay_path(outcome.global_step)
         replay.parent.mkdir(parents=True, exist_ok=True)
         replay.write_text(outcome.best_replay_html, encoding="utf-8")
