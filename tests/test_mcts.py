@@ -284,3 +284,20 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
 def test_mcts_config_rejects_bad_values(overrides: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         MCTSConfig.model_validate(overrides)
+
+
+def test_each_game_searches_with_its_own_budget() -> None:
+    states = [GameState(initial_seed=s) for s in range(3)]
+    batch = _batch_of(states)
+    search = BatchedMCTS(MCTSConfig(NUM_SIMULATIONS=24, REUSE_TREE=False), ENV, 3, seed=0)
+    budgets = np.array([1, 5, 24], dtype=np.int32)
+    out = search.search(batch.occ, batch.shapes, flat_evaluator, simulations=budgets)
+    # One visit from the root's own evaluation, then one per simulation.
+    assert search.tree.node_visits[:, 0].tolist() == [2, 6, 25]
+    assert (out.root_visits.sum(axis=1) == budgets).all()
+    assert (out.expansions <= budgets).all()
+    # Budget 5 over 16 considered actions: sequential halving visits 5 different actions once.
+    assert (out.root_visits[1] > 0).sum() == 5
+    for wrong in ([0, 5, 24], [1, 5, 25], [1, 5]):
+        with pytest.raises(ValueError, match="budgets from 1 to 24"):
+            search.search(batch.occ, batch.shapes, flat_evaluator, simulations=np.array(wrong))

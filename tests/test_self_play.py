@@ -109,3 +109,16 @@ def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
         assert info["worker_id"] == 1
         assert info["game_step_index"] >= 0
     assert max(info["game_step_index"] for _, info in visits) >= result.episode_steps - 1
+
+
+def test_playout_caps_train_only_on_full_searches() -> None:
+    train = TRAIN.model_copy(
+        update={"PLAYOUT_CAP_FULL_FRACTION": 0.25, "PLAYOUT_CAP_CHEAP_SIMULATIONS": 2}
+    )
+    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), train, seed=11)
+    result = worker.run_episode()
+    trained = len(result.experiences)
+    assert 0 < trained < result.episode_steps
+    cheap = result.episode_steps - trained
+    assert result.total_simulations == trained * MCTS.NUM_SIMULATIONS + cheap * 2
+    assert np.isfinite(result.experiences.value).all()

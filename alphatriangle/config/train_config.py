@@ -56,6 +56,19 @@ class TrainConfig(BaseModel):
     SELF_PLAY_GAMES_PER_WORKER: int = Field(
         default=32, ge=1, description="Games each worker plays at once (one batched search)."
     )
+    PLAYOUT_CAP_FULL_FRACTION: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Share of self-play moves searched with mcts.NUM_SIMULATIONS; the others "
+        "get PLAYOUT_CAP_CHEAP_SIMULATIONS and give no training example (KataGo's playout "
+        "cap randomisation). 1: every move is a full search.",
+    )
+    PLAYOUT_CAP_CHEAP_SIMULATIONS: int = Field(
+        default=8,
+        ge=1,
+        description="Simulations of a cheap self-play move (at most mcts.NUM_SIMULATIONS).",
+    )
     WORKER_UPDATE_FREQ_STEPS: int = Field(
         description="Steps between weight broadcasts to the workers.", default=50, ge=1
     )

@@ -36,10 +36,9 @@ class RootState(NamedTuple):
     """[games, actions] prior with Dirichlet noise (PUCT root)."""
     search_visits: npt.NDArray[np.int32]
     """[games, actions] visits each root action got in this search."""
-    num_considered: npt.NDArray[np.int32]
-    """[games] actions sequential halving starts with."""
-    visit_table: npt.NDArray[np.int32]
-    """[max considered + 1, simulations] the sequential-halving schedule."""
+    visit_schedule: npt.NDArray[np.int32]
+    """[games, simulations] sequential halving: the visits a root action must have to get
+    each simulation, for the game's considered actions and its simulation budget."""
 
 
 @njit(cache=True)
@@ -137,7 +136,7 @@ def select_action(
             tree, params.discount, params.c_visit, params.c_scale, g, n, q, visits
         )
         if n == 0:
-            target = roots.visit_table[roots.num_considered[g], simulation]
+            target = roots.visit_schedule[g, simulation]
             return gumbel_root_action(logits, roots.gumbel[g], q, roots.search_visits[g], target)
         return gumbel_interior_action(logits, q, visits, total, policy)
     q_by_parent_and_siblings(tree, params.discount, params.min_value_span, g, n, q, visits)

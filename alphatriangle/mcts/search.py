@@ -264,20 +264,24 @@ class BatchedMCTS:
         evaluator: Evaluator,
         active: npt.NDArray[np.bool_] | None = None,
         move_numbers: npt.NDArray[np.int64] | None = None,
+        simulations: npt.NDArray[np.int32] | None = None,
     ) -> SearchOutput:
-        """Search from the positions `(occ[g], shapes[g])` of the active games."""
+        """Search from the positions `(occ[g], shapes[g])` of the active games, game `g` with
+        `simulations[g]` simulations (at most `NUM_SIMULATIONS`, the default)."""
         cfg, tree, t = self.config, self.tree, self.tables.core
         active = np.ones(self.num_games, dtype=np.bool_) if active is None else active.copy()
+        budgets = self._budgets(simulations)
         prepare_roots(t, tree, occ, shapes, active)
         active &= ~tree.node_terminal[:, 0]
         self._evaluate_roots(evaluator, active)
-        roots = self._root_state()
+        roots = self._root_state(budgets)
         self.policy.prepare(tree, roots, active)
         expansions = np.zeros(self.num_games, dtype=np.int32)
         deepest = np.zeros(self.num_games, dtype=np.int32)
-        for simulation in range(cfg.NUM_SIMULATIONS):
+        for simulation in range(int(budgets.max())):
+            running = active & (simulation < budgets)
             _simulate(
-                t, tree, self.params, roots, self.scratch, self.paths, self.rng, active,
+                t, tree, self.params, roots, self.scratch, self.paths, self.rng, running,
                 simulation, cfg.MAX_SEARCH_DEPTH, cfg.MAX_CHANCE_OUTCOMES, expansions, deepest,
             )  # fmt: skip
             leaf = self.paths.leaf
@@ -329,19 +333,32 @@ class BatchedMCTS:
         self._evaluate(evaluator, unevaluated)
         self._backup()
 
-    def _root_state(self) -> RootState:
-        """Fresh root inputs: the halving schedule for each root's legal actions."""
+    def _budgets(self, simulations: npt.NDArray[np.int32] | None) -> npt.NDArray[np.int32]:
+        """Each game's simulations: `NUM_SIMULATIONS`, or the given ones within 1 and it."""
+        most = self.config.NUM_SIMULATIONS
+        if simulations is None:
+            return np.full(self.num_games, most, dtype=np.int32)
+        if (
+            simulations.shape != (self.num_games,)
+            or not ((simulations >= 1) & (simulations <= most)).all()
+        ):
+            raise ValueError(f"simulations must be {self.num_games} budgets from 1 to {most}")
+        return simulations.astype(np.int32)
+
+    def _root_state(self, budgets: npt.NDArray[np.int32]) -> RootState:
+        """Fresh root inputs: each game's halving schedule for its legal actions and budget."""
         cfg, g, a = self.config, self.num_games, self.tables.core.action_slot.shape[0]
-        legal_counts = (self.tree.children_logit[:, 0] != -np.inf).sum(axis=1)
-        considered = np.minimum(cfg.GUMBEL_MAX_CONSIDERED_ACTIONS, legal_counts)
+        most = cfg.GUMBEL_MAX_CONSIDERED_ACTIONS
+        considered = np.minimum(most, (self.tree.children_logit[:, 0] != -np.inf).sum(axis=1))
+        schedule = np.zeros((g, cfg.NUM_SIMULATIONS), dtype=np.int32)
+        for budget in np.unique(budgets).tolist():
+            games = budgets == budget
+            schedule[games, :budget] = considered_visit_table(most, budget)[considered[games]]
         return RootState(
             gumbel=np.zeros((g, a), dtype=np.float32),
             prior=np.zeros((g, a), dtype=np.float32),
             search_visits=np.zeros((g, a), dtype=np.int32),
-            num_considered=considered.astype(np.int32),
-            visit_table=considered_visit_table(
-                cfg.GUMBEL_MAX_CONSIDERED_ACTIONS, cfg.NUM_SIMULATIONS
-            ),
+            visit_schedule=schedule,
         )
 
     def _backup(self) -> None:

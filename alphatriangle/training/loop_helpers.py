@@ -85,11 +85,13 @@ class LoopHelpers:
 
     def validate_experiences(self, experiences: Experiences) -> Experiences | None:
         """Drop rows with non-finite values or policies that are not distributions."""
+        if len(experiences) == 0:
+            return None  # a game whose every move was a cheap search (playout caps)
         spec_ok = (
             experiences.board.shape[1:] == self.components.buffer.board.shape[1:]
             and experiences.policy.shape[1:] == self.components.buffer.policy.shape[1:]
         )
-        if not spec_ok or len(experiences) == 0:
+        if not spec_ok:
             logger.warning("discarding experiences with unexpected shapes")
             return None
         sums = experiences.policy.sum(axis=1)

@@ -39,6 +39,9 @@ class _Trajectory:
     reward: list[float] = field(default_factory=list)
     root_visits: list[int] = field(default_factory=list)
     depth: list[int] = field(default_factory=list)
+    full_search: list[bool] = field(default_factory=list)
+    """Whether each move had a full search (only those become training examples)."""
+    simulations: int = 0
     lines: int = 0
 
 
@@ -60,8 +63,9 @@ class SelfPlayWorker:
         self.mcts_config = mcts_config
         self.train_config = train_config
         self.stats_collector = stats_collector
-        game_seeds, search_seed = np.random.SeedSequence(seed).spawn(2)
+        game_seeds, search_seed, playout_caps = np.random.SeedSequence(seed).spawn(3)
         self.seed_rng = np.random.default_rng(game_seeds)
+        self.cap_rng = np.random.default_rng(playout_caps)
         self.network = NeuralNetwork(
             model_config,
             env_config,
@@ -154,12 +158,24 @@ class SelfPlayWorker:
         self.finished.clear()
         return results
 
+    def _budgets(self) -> npt.NDArray[np.int32]:
+        """Playout cap randomisation: each game's simulations for this move."""
+        full = self.mcts_config.NUM_SIMULATIONS
+        fraction = self.train_config.PLAYOUT_CAP_FULL_FRACTION
+        if fraction >= 1.0:
+            return np.full(len(self.trajectories), full, dtype=np.int32)
+        cheap = min(full, self.train_config.PLAYOUT_CAP_CHEAP_SIMULATIONS)
+        is_full = self.cap_rng.random(len(self.trajectories)) < fraction
+        return np.where(is_full, full, cheap).astype(np.int32)
+
     def _play_move(self) -> None:
         games = self.games
         board, other = self.network.features.extract(games.occ, games.shapes)
+        budgets = self._budgets()
         out = self.search.search(
-            games.occ, games.shapes, self.network.evaluate_arrays, move_numbers=games.steps
-        )
+            games.occ, games.shapes, self.network.evaluate_arrays, move_numbers=games.steps,
+            simulations=budgets,
+        )  # fmt: skip
         step = games.step(out.actions)
         self.search.advance(out.actions, games.shapes)
         root_visits = out.root_visits.sum(axis=1)
@@ -171,6 +187,8 @@ class SelfPlayWorker:
             trajectory.reward.append(float(step.reward[g]))
             trajectory.root_visits.append(int(root_visits[g]))
             trajectory.depth.append(int(out.max_depth[g]))
+            trajectory.full_search.append(bool(budgets[g] == self.mcts_config.NUM_SIMULATIONS))
+            trajectory.simulations += int(budgets[g])
             trajectory.lines += int(step.lines_cleared[g])
             info: StepInfo = {
                 "game_step_index": len(trajectory.reward) - 1,
@@ -207,17 +225,18 @@ class SelfPlayWorker:
             self.mcts_config.DISCOUNT,
         )
         self.episodes_done += 1
+        trained = np.array(trajectory.full_search)
         return SelfPlayResult(
             experiences=Experiences(
-                board=np.stack(trajectory.board),
-                other=np.stack(trajectory.other),
-                policy=np.stack(trajectory.policy),
-                value=values,
+                board=np.stack(trajectory.board)[trained],
+                other=np.stack(trajectory.other)[trained],
+                policy=np.stack(trajectory.policy)[trained],
+                value=values[trained],
             ),
             final_score=float(self.games.score[g]),
             episode_steps=steps,
             lines_cleared=trajectory.lines,
-            total_simulations=steps * self.mcts_config.NUM_SIMULATIONS,
+            total_simulations=trajectory.simulations,
             avg_root_visits=float(np.mean(trajectory.root_visits)),
             avg_tree_depth=float(np.mean(trajectory.depth)),
             trainer_step=self.current_trainer_step,
