@@ -11,6 +11,7 @@ from networks import seeded_network
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker, n_step_returns, remote_self_play_worker
 from alphatriangle.utils import StepInfo
+from alphatriangle.utils.softmax import masked_log_softmax
 
 ENV = EnvConfig()
 MCTS = MCTSConfig(NUM_SIMULATIONS=8)
@@ -122,3 +123,26 @@ def test_playout_caps_train_only_on_full_searches() -> None:
     cheap = result.episode_steps - trained
     assert result.total_simulations == trained * MCTS.NUM_SIMULATIONS + cheap * 2
     assert np.isfinite(result.experiences.value).all()
+
+
+def test_new_weights_keep_trees_with_reevaluated_roots_when_asked() -> None:
+    mcts = MCTSConfig(NUM_SIMULATIONS=32)
+    keep = TRAIN.model_copy(update={"KEEP_TREES_ON_WEIGHT_UPDATE": True})
+    kept, dropped = (SelfPlayWorker(0, ENV, mcts, ModelConfig(), t, seed=4) for t in (keep, TRAIN))
+    weights = seeded_network(9, ModelConfig(), ENV).get_weights()
+    for worker in (kept, dropped):
+        worker.run_for(0.0)
+        worker.set_weights(weights)
+    assert (dropped.search.tree.node_count == 0).all()
+    tree = kept.search.tree
+    assert (tree.node_count >= 1).all() and tree.node_count.sum() > len(kept.games)
+    assert not tree.node_evaluated[:, 0].any()
+    visits = tree.node_visits[:, 0].copy()
+    games = kept.games
+    kept.search.search(games.occ, games.shapes, kept.network.evaluate_arrays)
+    logits, _ = kept.network.evaluate_arrays(games.occ, games.shapes)
+    expected = np.where(games.legal_mask(), logits, -np.inf)
+    for g in range(len(games)):
+        masked_log_softmax(expected[g], expected[g])
+    np.testing.assert_allclose(tree.children_logit[:, 0], expected, atol=1e-5)
+    assert (tree.node_visits[:, 0] == visits + 1 + mcts.NUM_SIMULATIONS).all()

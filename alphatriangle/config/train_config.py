@@ -69,6 +69,11 @@ class TrainConfig(BaseModel):
         ge=1,
         description="Simulations of a cheap self-play move (at most mcts.NUM_SIMULATIONS).",
     )
+    KEEP_TREES_ON_WEIGHT_UPDATE: bool = Field(
+        default=False,
+        description="New weights keep self-play's search trees (their roots re-evaluated by "
+        "the new network) instead of dropping them.",
+    )
     WORKER_UPDATE_FREQ_STEPS: int = Field(
         description="Steps between weight broadcasts to the workers.", default=50, ge=1
     )

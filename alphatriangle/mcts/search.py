@@ -257,6 +257,11 @@ class BatchedMCTS:
         """Forget every tree."""
         self.tree.node_count[:] = 0
 
+    def reevaluate_roots(self) -> None:
+        """Keep every tree, but have the next search evaluate its root again (new weights:
+        the root's prior and value come from the new network, deeper nodes keep theirs)."""
+        self.tree.node_evaluated[:, 0] = False
+
     def search(
         self,
         occ: npt.NDArray[np.uint64],

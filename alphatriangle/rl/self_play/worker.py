@@ -85,9 +85,13 @@ class SelfPlayWorker:
         return [int(s) for s in self.seed_rng.integers(0, 2**SEED_BITS, size=n)]
 
     def set_weights(self, weights: Weights) -> None:
-        """Play with new weights from now on; trees built with the old ones are dropped."""
+        """Play with new weights from now on. Trees built with the old ones are dropped, or
+        kept with their roots re-evaluated (`KEEP_TREES_ON_WEIGHT_UPDATE`)."""
         self.network.set_weights(weights)
-        self.search.reset()
+        if self.train_config.KEEP_TREES_ON_WEIGHT_UPDATE:
+            self.search.reevaluate_roots()
+        else:
+            self.search.reset()
 
     def set_stats_collector(self, stats_collector: Any) -> None:
         """Send per-step metrics to this collector from now on (a replaced one)."""
