@@ -37,14 +37,17 @@ def _checkpoint(step: int) -> CheckpointData:
 
 def _buffer(values: range) -> ExperienceBuffer:
     settings = ReplaySettings(capacity=8, min_size_to_train=1, use_per=True)
-    buffer = ExperienceBuffer(settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, seed=0)
+    buffer = ExperienceBuffer(
+        settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, SPEC.num_slots, seed=0
+    )
     n = len(values)
     buffer.add_batch(
-        Experiences(
+        Experiences.without_bootstrap(
             board=np.ones((n, *SPEC.board_shape), np.uint8),
             other=np.zeros((n, SPEC.other_dim), np.float32),
             policy=np.full((n, ENV.ACTION_DIM), 1 / ENV.ACTION_DIM, np.float32),
             value=np.array(values, np.float32),
+            num_slots=SPEC.num_slots,
         )
     )
     return buffer
@@ -113,6 +116,10 @@ def test_loading_never_unpickles(tmp_path: Path) -> None:
 
 def test_buffer_round_trip_keeps_contents_in_order(tmp_path: Path) -> None:
     buffer = _buffer(range(13))
+    buffer.arrays["reward_sum"][:] = 2 * buffer.value
+    buffer.arrays["bootstrap_discount"][:] = 0.5
+    buffer.arrays["bootstrap_occ"][:, 0] = np.arange(8, dtype=np.uint64) << np.uint64(40)
+    buffer.arrays["bootstrap_shapes"][:] = 4
     buffer.update_priorities(np.arange(8), np.arange(8, dtype=np.float64))
     manager = DataManager(PathManager(tmp_path, "r"))
     path = manager.save_buffer(buffer.to_data())
@@ -123,6 +130,27 @@ def test_buffer_round_trip_keeps_contents_in_order(tmp_path: Path) -> None:
     original = {float(v): p for v, p in zip(buffer.value, buffer.priorities(), strict=True)}
     for value, priority in zip(restored.value, restored.priorities(), strict=True):
         assert priority == pytest.approx(original[float(value)])
+    rows = [int(np.flatnonzero(buffer.value == v)[0]) for v in restored.value[:8]]
+    for name, array in restored.arrays.items():
+        np.testing.assert_array_equal(array[:8], buffer.arrays[name][rows])
+
+
+def test_a_buffer_saved_before_bootstrap_arrays_loads_with_final_targets(tmp_path: Path) -> None:
+    path = tmp_path / "old.npz"
+    data = _buffer(range(5)).to_data()
+    with path.open("wb") as out:
+        np.savez(
+            out, board=data.board, other=data.other, policy=data.policy, value=data.value,
+            priorities=data.priorities, counters=np.array([data.position, data.size, 3]),
+            max_priority=np.array([data.max_priority]),
+        )  # fmt: skip
+    old = buffer_from_file(path)
+    assert old.reward_sum is None and old.bootstrap_occ is None
+    old.check(SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, SPEC.num_slots)
+    restored = _buffer(range(0))
+    restored.load_data(old)
+    assert restored.arrays["reward_sum"][:5].tolist() == list(range(5))
+    assert not restored.arrays["bootstrap_discount"][:5].any()
 
 
 def test_stats_collector_keeps_bounded_history_and_state() -> None:

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -57,7 +58,7 @@ def _steps_on_disk(paths: PathManager) -> int:
     return max(steps, default=0)
 
 
-def _alive_actors_of_other_jobs(class_name: str | None = None) -> list[int]:
+def _alive_actors_of_other_jobs() -> list[int]:
     """Pids of Ray actors alive now that this test process did not create (the trainer's)."""
     from ray._private.state import state
 
@@ -65,9 +66,22 @@ def _alive_actors_of_other_jobs(class_name: str | None = None) -> list[int]:
     return [
         int(actor["Pid"])
         for actor in state.actor_table(None).values()
+        if actor["State"] == "ALIVE" and actor["JobID"] != own
+    ]
+
+
+def _actors_of(driver_pid: int, class_name: str) -> list[int]:
+    """Pids of the live actors of `class_name` that the process `driver_pid` created."""
+    from ray._private.state import state
+
+    table: list[dict[str, Any]] = state.job_table()  # type: ignore[no-untyped-call]
+    jobs = {job["JobID"] for job in table if job["DriverPid"] == driver_pid}
+    return [
+        int(actor["Pid"])
+        for actor in state.actor_table(None).values()
         if actor["State"] == "ALIVE"
-        and actor["JobID"] != own
-        and class_name in (None, actor["ActorClassName"])
+        and actor["JobID"] in jobs
+        and actor["ActorClassName"] == class_name
     ]
 
 
@@ -127,9 +141,9 @@ def _kill_actor_and_watch_the_run_go_on(
 ) -> None:
     """SIGKILL the trainer's actor of `class_name`; the log names the fault and checkpoints
     keep coming."""
-    wait_for(lambda: _alive_actors_of_other_jobs(class_name), 240, f"a {class_name}")
+    wait_for(lambda: _actors_of(proc.pid, class_name), 240, f"the trainer's {class_name}")
     step = _steps_on_disk(paths)
-    os.kill(_alive_actors_of_other_jobs(class_name)[0], signal.SIGKILL)
+    os.kill(_actors_of(proc.pid, class_name)[0], signal.SIGKILL)
     wait_for(lambda: message in log.read_text(), 120, f"'{message}' in the log")
     wait_for(lambda: _steps_on_disk(paths) > step, 240, "a checkpoint after the kill")
     assert proc.poll() is None, log.read_text()[-3000:]

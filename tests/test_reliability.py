@@ -150,7 +150,7 @@ def test_a_buffer_checks_its_shapes_and_values() -> None:
             setattr(data, key, value)
         return data
 
-    buffer().check(board_shape, other_dim, actions)
+    buffer().check(board_shape, other_dim, actions, 3)
     cases: dict[str, dict[str, Any]] = {
         "board has shape": {"board": np.zeros((n, 2, 3, 4), np.uint8)},
         "board has type": {"board": np.zeros((n, *board_shape), np.float32)},
@@ -162,7 +162,7 @@ def test_a_buffer_checks_its_shapes_and_values() -> None:
     }
     for message, changes in cases.items():
         with pytest.raises(ValueError, match=message):
-            buffer(**changes).check(board_shape, other_dim, actions)
+            buffer(**changes).check(board_shape, other_dim, actions, 3)
 
 
 def test_resuming_with_another_network_names_the_setting_before_loading_weights(

@@ -20,18 +20,21 @@ def _experiences(n: int, start: int = 0) -> Experiences:
     """Examples whose value is their serial number, so positions can be traced."""
     rng = np.random.default_rng(start)
     policy = rng.random((n, ENV.ACTION_DIM)).astype(np.float32)
-    return Experiences(
+    return Experiences.without_bootstrap(
         board=rng.integers(0, 2, size=(n, *SPEC.board_shape), dtype=np.uint8),
         other=rng.random((n, SPEC.other_dim)).astype(np.float32),
         policy=policy / policy.sum(1, keepdims=True),
         value=np.arange(start, start + n, dtype=np.float32),
+        num_slots=SPEC.num_slots,
     )
 
 
 def _buffer(capacity: int, use_per: bool, min_size: int = 1) -> ExperienceBuffer:
     settings = ReplaySettings(capacity=capacity, min_size_to_train=min_size, use_per=use_per,
                               beta_anneal_steps=100)  # fmt: skip
-    return ExperienceBuffer(settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, seed=0)
+    return ExperienceBuffer(
+        settings, SPEC.board_shape, SPEC.other_dim, ENV.ACTION_DIM, SPEC.num_slots, seed=0
+    )
 
 
 def test_ring_buffer_keeps_the_newest_examples() -> None:
@@ -127,3 +130,22 @@ def test_trainer_fits_self_play_data() -> None:
     fresh = Trainer(network, TrainConfig(LEARNING_RATE=3e-3, MAX_TRAINING_STEPS=200))
     fresh.load_state(state)
     assert fresh.optimizer.param_groups[0]["lr"] == pytest.approx(metrics["LearningRate"], rel=0.05)
+
+
+def test_refreshed_value_targets_bootstrap_from_the_current_network() -> None:
+    model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
+    play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
+    worker = SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, play, seed=1)
+    data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
+    bootstrapped = data.bootstrap_discount > 0
+    assert bootstrapped.any() and not bootstrapped.all()  # the last 3 moves of a game are not
+    np.testing.assert_allclose(data.bootstrap_discount[bootstrapped], 0.99**3, rtol=1e-6)
+    network = seeded_network(3, model, ENV, inference="torch")
+    stored = Trainer(network, TrainConfig()).value_targets(data).numpy()
+    np.testing.assert_array_equal(stored, data.value)
+    refreshed = Trainer(network, TrainConfig(REFRESH_VALUE_TARGETS=True)).value_targets(data)
+    _, later = network.evaluate_arrays(data.bootstrap_occ, data.bootstrap_shapes)
+    expected = np.where(bootstrapped, data.reward_sum + data.bootstrap_discount * later, data.value)
+    np.testing.assert_allclose(refreshed.numpy(), expected, rtol=1e-4, atol=1e-3)
+    # Without a bootstrap, the stored target is its reward sum: nothing to refresh.
+    np.testing.assert_allclose(data.value[~bootstrapped], data.reward_sum[~bootstrapped], atol=1e-5)

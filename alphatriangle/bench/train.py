@@ -23,11 +23,12 @@ def _random_experiences(n: int, env: EnvConfig) -> Experiences:
     board = rng.integers(0, 2, size=(n, *spec.board_shape), dtype=np.uint8)
     policy = rng.random((n, env.ACTION_DIM)).astype(np.float32) * board[:, 3:].reshape(n, -1)
     policy[:, 0] += 1e-3
-    return Experiences(
+    return Experiences.without_bootstrap(
         board=board,
         other=rng.random((n, spec.other_dim)).astype(np.float32),
         policy=policy / policy.sum(1, keepdims=True),
         value=rng.normal(20, 10, size=n).astype(np.float32),
+        num_slots=spec.num_slots,
     )
 
 
@@ -36,7 +37,7 @@ def trainer_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds
     spec = feature_spec(env)
     buffer = ExperienceBuffer(
         ReplaySettings(capacity=20_000, min_size_to_train=train.BATCH_SIZE, use_per=train.USE_PER),
-        spec.board_shape, spec.other_dim, env.ACTION_DIM, seed=0,
+        spec.board_shape, spec.other_dim, env.ACTION_DIM, spec.num_slots, seed=0,
     )  # fmt: skip
     buffer.add_batch(_random_experiences(20_000, env))
     trainer = Trainer(NeuralNetwork(model, env, device="cpu"), train)

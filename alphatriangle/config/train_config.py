@@ -77,6 +77,12 @@ class TrainConfig(BaseModel):
     WORKER_UPDATE_FREQ_STEPS: int = Field(
         description="Steps between weight broadcasts to the workers.", default=50, ge=1
     )
+    REFRESH_VALUE_TARGETS: bool = Field(
+        default=False,
+        description="Bootstrap each sampled example's value target again from the current "
+        "network (its n rewards plus the discounted value of the position n moves later, one "
+        "batched forward pass, no search) instead of the search's root value at play time.",
+    )
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )

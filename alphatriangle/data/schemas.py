@@ -119,8 +119,15 @@ class BufferData:
     max_priority: float
     global_step: int = -1
     """The training step it was saved at (-1: not recorded, a file older than that field)."""
+    reward_sum: npt.NDArray[np.float32] | None = None
+    """The bootstrap parts of each example (`Experiences`); None in a file saved before them."""
+    bootstrap_discount: npt.NDArray[np.float32] | None = None
+    bootstrap_occ: npt.NDArray[np.uint64] | None = None
+    bootstrap_shapes: npt.NDArray[np.int8] | None = None
 
-    def check(self, board_shape: tuple[int, ...], other_dim: int, action_dim: int) -> None:
+    def check(
+        self, board_shape: tuple[int, ...], other_dim: int, action_dim: int, num_slots: int
+    ) -> None:
         """Raise `ValueError` naming the first thing that does not fit a run of these
         shapes: array shapes and types, counters, non-finite or negative values."""
         n = self.size
@@ -129,10 +136,14 @@ class BufferData:
             "other": (n, other_dim),
             "policy": (n, action_dim),
             "value": (n,),
+            "reward_sum": (n,),
+            "bootstrap_discount": (n,),
+            "bootstrap_occ": (n, 2),
+            "bootstrap_shapes": (n, num_slots),
         }
         for name, shape in expected.items():
             array = getattr(self, name)
-            if array.shape != shape:
+            if array is not None and array.shape != shape:
                 raise ValueError(f"buffer {name} has shape {array.shape}, expected {shape}")
         if self.board.dtype != np.uint8:
             raise ValueError(f"buffer board has type {self.board.dtype}, expected uint8")
@@ -140,9 +151,13 @@ class BufferData:
             raise ValueError(f"buffer position {self.position} is outside 0..{n}")
         if self.priorities.size not in (0, n):
             raise ValueError(f"buffer has {self.priorities.size} priorities for {n} examples")
-        for name in ("other", "policy", "value", "priorities"):
-            if not np.isfinite(getattr(self, name)).all():
+        for name in ("other", "policy", "value", "priorities", "reward_sum", "bootstrap_discount"):
+            array = getattr(self, name)
+            if array is not None and not np.isfinite(array).all():
                 raise ValueError(f"buffer {name} holds NaN or infinite values")
+        discounts = self.bootstrap_discount
+        if discounts is not None and ((discounts < 0) | (discounts > 1)).any():
+            raise ValueError("buffer bootstrap_discount holds values outside [0, 1]")
         for name in ("policy", "priorities"):
             if (getattr(self, name) < 0).any():
                 raise ValueError(f"buffer {name} holds negative values")

@@ -81,14 +81,20 @@ def torch_state_from_bytes(data: bytes) -> dict[str, Any]:
     return state
 
 
+BOOTSTRAP_ARRAYS = ("reward_sum", "bootstrap_discount", "bootstrap_occ", "bootstrap_shapes")
+"""Buffer arrays a file may lack (saved before value targets could be refreshed)."""
+
+
 def buffer_to_bytes(data: BufferData) -> bytes:
     out = io.BytesIO()
+    bootstrap = {name: getattr(data, name) for name in BOOTSTRAP_ARRAYS}
     np.savez(
         out,
         board=data.board,
         other=data.other,
         policy=data.policy,
         value=data.value,
+        **{name: array for name, array in bootstrap.items() if array is not None},
         priorities=data.priorities,
         counters=np.array([data.position, data.size, data.global_step], dtype=np.int64),
         max_priority=np.array([data.max_priority], dtype=np.float64),
@@ -110,6 +116,7 @@ def buffer_from_file(path: Path) -> BufferData:
             priorities=npz["priorities"],
             max_priority=float(npz["max_priority"][0]),
             global_step=counters[2] if len(counters) > 2 else -1,
+            **{name: npz[name] if name in npz.files else None for name in BOOTSTRAP_ARRAYS},
         )
 
 

@@ -97,6 +97,8 @@ class LoopHelpers:
         sums = experiences.policy.sum(axis=1)
         good = (
             np.isfinite(experiences.value)
+            & np.isfinite(experiences.reward_sum)
+            & np.isfinite(experiences.bootstrap_discount)
             & np.isfinite(experiences.other).all(axis=1)
             & np.isfinite(experiences.policy).all(axis=1)
             & (np.abs(sums - 1.0) < 1e-3)
@@ -107,10 +109,7 @@ class LoopHelpers:
             return None
         if good.all():
             return experiences
-        return Experiences(
-            experiences.board[good], experiences.other[good], experiences.policy[good],
-            experiences.value[good],
-        )  # fmt: skip
+        return experiences.select(good)
 
     def log_episode(self, result: SelfPlayResult) -> None:
         global_step = self.counters.global_step

@@ -96,7 +96,9 @@ def _load_for_resume(
             raise ValueError("trainer.pt holds a torch RNG state that is not a byte tensor")
         if loaded.buffer is not None:
             spec = feature_spec(config.env)
-            loaded.buffer.check(spec.board_shape, spec.other_dim, config.env.ACTION_DIM)
+            loaded.buffer.check(
+                spec.board_shape, spec.other_dim, config.env.ACTION_DIM, spec.num_slots
+            )
     except Exception as error:
         raise _cannot_resume(name, error) from None
     buffer = loaded.buffer

@@ -111,6 +111,7 @@ def setup_training_components(
             spec.board_shape,
             spec.other_dim,
             config.env.ACTION_DIM,
+            spec.num_slots,
             seed=seed_sequence(train.RANDOM_SEED, Stream.BUFFER),
         )
         paths = PathManager(config.persistence_root, run_name)

@@ -2,6 +2,7 @@
 uniform or prioritized (sum tree) sampling."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,14 +43,25 @@ class ExperienceBuffer:
         board_shape: tuple[int, ...],
         other_dim: int,
         action_dim: int,
+        num_slots: int,
         seed: int | np.random.SeedSequence | None = None,
     ) -> None:
         self.settings = settings
         cap = settings.capacity
-        self.board = np.zeros((cap, *board_shape), dtype=np.uint8)
-        self.other = np.zeros((cap, other_dim), dtype=np.float32)
-        self.policy = np.zeros((cap, action_dim), dtype=np.float32)
-        self.value = np.zeros(cap, dtype=np.float32)
+        self.arrays: dict[str, npt.NDArray[Any]] = {
+            "board": np.zeros((cap, *board_shape), dtype=np.uint8),
+            "other": np.zeros((cap, other_dim), dtype=np.float32),
+            "policy": np.zeros((cap, action_dim), dtype=np.float32),
+            "value": np.zeros(cap, dtype=np.float32),
+            "reward_sum": np.zeros(cap, dtype=np.float32),
+            "bootstrap_discount": np.zeros(cap, dtype=np.float32),
+            "bootstrap_occ": np.zeros((cap, 2), dtype=np.uint64),
+            "bootstrap_shapes": np.full((cap, num_slots), -1, dtype=np.int8),
+        }
+        """One preallocated array per `Experiences` field, row i holding example i."""
+        self.board = self.arrays["board"]
+        self.policy = self.arrays["policy"]
+        self.value = self.arrays["value"]
         self.position = 0
         self.size = 0
         self.base = leaf_base(cap)
@@ -68,16 +80,11 @@ class ExperienceBuffer:
         n = len(experiences)
         cap = self.settings.capacity
         if n > cap:
-            experiences = Experiences(
-                experiences.board[-cap:], experiences.other[-cap:],
-                experiences.policy[-cap:], experiences.value[-cap:],
-            )  # fmt: skip
+            experiences = experiences.select(slice(-cap, None))
             n = cap
         slots = (self.position + np.arange(n)) % cap
-        self.board[slots] = experiences.board
-        self.other[slots] = experiences.other
-        self.policy[slots] = experiences.policy
-        self.value[slots] = experiences.value
+        for name, array in self.arrays.items():
+            array[slots] = getattr(experiences, name)
         self.position = int((self.position + n) % cap)
         self.size = min(cap, self.size + n)
         if self.settings.use_per:
@@ -112,9 +119,7 @@ class ExperienceBuffer:
             weights = np.ones(batch_size, dtype=np.float32)
         return SampledBatch(
             indices=indices,
-            experiences=Experiences(
-                self.board[indices], self.other[indices], self.policy[indices], self.value[indices]
-            ),
+            experiences=Experiences(**{name: a[indices] for name, a in self.arrays.items()}),
             weights=weights,
         )
 
@@ -137,10 +142,13 @@ class ExperienceBuffer:
     def to_data(self) -> BufferData:
         """The stored examples and counters (for saving)."""
         n = self.size
+        a = {name: array[:n] for name, array in self.arrays.items()}
         return BufferData(
-            board=self.board[:n], other=self.other[:n], policy=self.policy[:n],
-            value=self.value[:n], position=self.position, size=n,
-            priorities=self.priorities(), max_priority=self.max_priority,
+            board=a["board"], other=a["other"], policy=a["policy"], value=a["value"],
+            reward_sum=a["reward_sum"], bootstrap_discount=a["bootstrap_discount"],
+            bootstrap_occ=a["bootstrap_occ"], bootstrap_shapes=a["bootstrap_shapes"],
+            position=self.position, size=n, priorities=self.priorities(),
+            max_priority=self.max_priority,
         )  # fmt: skip
 
     def load_data(self, data: BufferData) -> None:
@@ -151,10 +159,13 @@ class ExperienceBuffer:
             chronological = (data.position + np.arange(data.size)) % data.size
         n = min(data.size, self.settings.capacity)
         order = chronological[data.size - n :]
-        self.board[:n] = data.board[order]
-        self.other[:n] = data.other[order]
-        self.policy[:n] = data.policy[order]
-        self.value[:n] = data.value[order]
+        for name, array in self.arrays.items():
+            saved = getattr(data, name)
+            if saved is not None:
+                array[:n] = saved[order]
+        if data.reward_sum is None:  # a buffer saved before targets could be refreshed
+            self.arrays["reward_sum"][:n] = self.value[:n]
+            self.arrays["bootstrap_discount"][:n] = 0.0
         self.size = n
         self.position = n % self.settings.capacity
         self.max_priority = data.max_priority

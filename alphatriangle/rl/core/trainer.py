@@ -12,6 +12,7 @@ from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core.buffer import SampledBatch
+from alphatriangle.rl.types import Experiences
 
 
 def _optimizer(params: Any, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -67,6 +68,30 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
+    def value_targets(self, exp: Experiences) -> torch.Tensor:
+        """The examples' value targets: as stored, or (`REFRESH_VALUE_TARGETS`) their n-step
+        rewards plus the discounted value the current network gives their bootstrap
+        positions, in one batched forward pass of the model in eval mode."""
+        stored = torch.from_numpy(exp.value).to(self.device)
+        rows = np.flatnonzero(exp.bootstrap_discount > 0)
+        if not self.config.REFRESH_VALUE_TARGETS or rows.size == 0:
+            return stored
+        board, other = self.network.features.extract(
+            exp.bootstrap_occ[rows], exp.bootstrap_shapes[rows]
+        )
+        self.model.eval()
+        with torch.no_grad():
+            _, value_logits = self.model(
+                torch.from_numpy(board).to(self.device), torch.from_numpy(other).to(self.device)
+            )
+            bootstrap = self.network.support.expected_value(value_logits)
+        targets = stored.clone()
+        index = torch.from_numpy(rows).to(self.device)
+        reward_sum = torch.from_numpy(exp.reward_sum[rows]).to(self.device)
+        discount = torch.from_numpy(exp.bootstrap_discount[rows]).to(self.device)
+        targets[index] = reward_sum + discount * bootstrap
+        return targets
+
     def train_step(self, batch: SampledBatch) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
         """One gradient step; returns the loss terms and per-example value errors (for PER)."""
         cfg, device = self.config, self.device
@@ -74,7 +99,7 @@ class Trainer:
         board = torch.from_numpy(exp.board).to(device, non_blocking=True).float()
         other = torch.from_numpy(exp.other).to(device, non_blocking=True)
         target_policy = torch.from_numpy(exp.policy).to(device, non_blocking=True)
-        target_value = torch.from_numpy(exp.value).to(device, non_blocking=True)
+        target_value = self.value_targets(exp)
         weights = torch.from_numpy(batch.weights).to(device, non_blocking=True)
         legal = board[:, BOARD_BASE_PLANES:].flatten(1) > 0.5
 

@@ -19,7 +19,13 @@ from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
-from alphatriangle.rl.types import Experiences, SelfPlayBatch, SelfPlayResult, n_step_returns
+from alphatriangle.rl.types import (
+    Experiences,
+    SelfPlayBatch,
+    SelfPlayResult,
+    n_step_parts,
+    n_step_returns,
+)
 from alphatriangle.utils import StepInfo
 from alphatriangle.utils.seeding import SEED_BITS, integer_seed
 
@@ -32,6 +38,8 @@ MetricBatch = dict[str, list[tuple[float, StepInfo]]]
 class _Trajectory:
     """One game's moves so far (a few arrays per move, not per node)."""
 
+    occ: list[npt.NDArray[np.uint64]] = field(default_factory=list)
+    shapes: list[npt.NDArray[np.int8]] = field(default_factory=list)
     board: list[npt.NDArray[np.uint8]] = field(default_factory=list)
     other: list[npt.NDArray[np.float32]] = field(default_factory=list)
     policy: list[npt.NDArray[np.float32]] = field(default_factory=list)
@@ -175,6 +183,7 @@ class SelfPlayWorker:
     def _play_move(self) -> None:
         games = self.games
         board, other = self.network.features.extract(games.occ, games.shapes)
+        occ, shapes = games.occ.copy(), games.shapes.copy()
         budgets = self._budgets()
         out = self.search.search(
             games.occ, games.shapes, self.network.evaluate_arrays, move_numbers=games.steps,
@@ -184,6 +193,8 @@ class SelfPlayWorker:
         self.search.advance(out.actions, games.shapes)
         root_visits = out.root_visits.sum(axis=1)
         for g, trajectory in enumerate(self.trajectories):
+            trajectory.occ.append(occ[g])
+            trajectory.shapes.append(shapes[g])
             trajectory.board.append(board[g].astype(np.uint8))
             trajectory.other.append(other[g].copy())
             trajectory.policy.append(out.policy_targets[g].copy())
@@ -222,21 +233,23 @@ class SelfPlayWorker:
     def _result(self, g: int) -> SelfPlayResult:
         trajectory = self.trajectories[g]
         steps = len(trajectory.reward)
-        values = n_step_returns(
-            np.array(trajectory.reward),
-            np.array(trajectory.root_value),
-            self.train_config.N_STEP_RETURNS,
-            self.mcts_config.DISCOUNT,
-        )
+        n, discount = self.train_config.N_STEP_RETURNS, self.mcts_config.DISCOUNT
+        rewards = np.array(trajectory.reward)
+        reward_sums, bootstrap_discounts = n_step_parts(rewards, n, discount)
+        later = np.minimum(np.arange(steps) + n, steps - 1)
         self.episodes_done += 1
-        trained = np.array(trajectory.full_search)
+        examples = Experiences(
+            board=np.stack(trajectory.board),
+            other=np.stack(trajectory.other),
+            policy=np.stack(trajectory.policy),
+            value=n_step_returns(rewards, np.array(trajectory.root_value), n, discount),
+            reward_sum=reward_sums.astype(np.float32),
+            bootstrap_discount=bootstrap_discounts.astype(np.float32),
+            bootstrap_occ=np.stack(trajectory.occ)[later],
+            bootstrap_shapes=np.stack(trajectory.shapes)[later],
+        )
         return SelfPlayResult(
-            experiences=Experiences(
-                board=np.stack(trajectory.board)[trained],
-                other=np.stack(trajectory.other)[trained],
-                policy=np.stack(trajectory.policy)[trained],
-                value=values[trained],
-            ),
+            experiences=examples.select(np.array(trajectory.full_search)),
             final_score=float(self.games.score[g]),
             episode_steps=steps,
             lines_cleared=trajectory.lines,
