@@ -29,6 +29,7 @@ from alphatriangle.training.setup import prepare_local_ray_environment
 from alphatriangle.training.worker_manager import WorkerFailedError, WorkerManager, backoff_seconds
 
 CLI = [sys.executable, "-m", "alphatriangle"]
+TASK_EVENTS = "RAY_task_events_max_num_task_in_gcs"
 
 
 def test_run_lock_is_exclusive_and_freed_when_its_holder_dies(tmp_path: Path) -> None:
@@ -191,12 +192,18 @@ def test_resume_after_losing_the_mlflow_store_starts_a_new_mlflow_run(
     assert buffer_from_file(paths.buffer_path).global_step == 30
 
 
-def test_local_ray_keeps_token_authentication(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
-    monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
+def test_local_ray_keeps_token_authentication_and_bounds_its_gcs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("RAY_AUTH_MODE", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", TASK_EVENTS):
+        monkeypatch.delenv(name, raising=False)
     prepare_local_ray_environment()
     assert "RAY_AUTH_MODE" not in os.environ
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
+    assert os.environ[TASK_EVENTS] == "10000"
+    monkeypatch.setenv(TASK_EVENTS, "500")
+    prepare_local_ray_environment()
+    assert os.environ[TASK_EVENTS] == "500"  # the user's own setting wins
 
 
 def _manager_with(

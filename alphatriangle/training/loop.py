@@ -242,6 +242,7 @@ class TrainingLoop:
         finally:
             self.worker_manager.cleanup()
             self.helpers.flush_train_metrics(self.global_step)
+            self.helpers.flush_episode_metrics()
         wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
         self.evaluation.finish(wait)
         progress = self.helpers.update_progress(status)

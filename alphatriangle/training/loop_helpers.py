@@ -58,6 +58,7 @@ class LoopHelpers:
         self.last_rate_time = self.start
         self.last_counts = self._counts()
         self.pending_train_metrics: dict[str, list[float]] = {}
+        self.pending_episode_metrics: dict[str, list[tuple[float, StepInfo]]] = {}
         train = components.config.train
         self.progress = TrainingProgress(
             run_name=components.run_name,
@@ -112,19 +113,26 @@ class LoopHelpers:
         return experiences.select(good)
 
     def log_episode(self, result: SelfPlayResult) -> None:
+        """Queue a finished game's metrics; they reach the collector with the next rates
+        (one call every `rate_interval` s, not one per game)."""
         global_step = self.counters.global_step
         info = self.step_info(global_step)
-        self.stats.log_batch.remote(
-            {
-                "RL/Episode_Score": [(result.final_score, info)],
-                "RL/Episode_Length": [(float(result.episode_steps), info)],
-                "RL/Lines_Cleared": [(float(result.lines_cleared), info)],
-                "MCTS/Avg_Root_Visits": [(result.avg_root_visits, info)],
-                "MCTS/Avg_Tree_Depth": [(result.avg_tree_depth, info)],
-                "RL/Weights_Step_Lag": [(float(global_step - result.trainer_step), info)],
-            }
-        )
+        for name, value in (
+            ("RL/Episode_Score", result.final_score),
+            ("RL/Episode_Length", float(result.episode_steps)),
+            ("RL/Lines_Cleared", float(result.lines_cleared)),
+            ("MCTS/Avg_Root_Visits", result.avg_root_visits),
+            ("MCTS/Avg_Tree_Depth", result.avg_tree_depth),
+            ("RL/Weights_Step_Lag", float(global_step - result.trainer_step)),
+        ):
+            self.pending_episode_metrics.setdefault(name, []).append((value, info))
         self.progress.recent_scores.append(result.final_score)
+
+    def flush_episode_metrics(self) -> None:
+        """Send the queued games' metrics in one call."""
+        if self.pending_episode_metrics:
+            self.stats.log_batch.remote(self.pending_episode_metrics)
+            self.pending_episode_metrics = {}
 
     def log_train_metrics(self, metrics: dict[str, float], global_step: int) -> None:
         """Collect one step's metrics; every `METRICS_LOG_FREQ_STEPS` steps log their means."""
@@ -176,6 +184,7 @@ class LoopHelpers:
             if time_left is not None:
                 p.eta_seconds = min(p.eta_seconds or time_left, max(0.0, time_left))
             info = self.step_info(global_step)
+            self.flush_episode_metrics()
             self.stats.log_batch.remote(
                 {
                     "Rate/Positions_per_sec": [(p.positions_per_sec, info)],

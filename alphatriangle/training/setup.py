@@ -18,10 +18,17 @@ from alphatriangle.utils.seeding import Stream, integer_seed, seed_sequence
 logger = logging.getLogger(__name__)
 
 
+LOCAL_TASK_EVENTS_KEPT = 10_000
+"""Task events a local Ray's GCS keeps (Ray's default, 100,000, let its memory grow by about
+50 MB an hour through a laptop run's first hours)."""
+
+
 def prepare_local_ray_environment() -> None:
-    """Before Ray is imported: keep a local Ray's servers on 127.0.0.1. Token authentication
-    stays as Ray sets it (on for a new local cluster: Ray creates `~/.ray/auth_token`)."""
+    """Before Ray is imported: keep a local Ray's servers on 127.0.0.1 and its GCS memory
+    bounded. Token authentication stays as Ray sets it (on for a new local cluster: Ray
+    creates `~/.ray/auth_token`)."""
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_task_events_max_num_task_in_gcs", str(LOCAL_TASK_EVENTS_KEPT))
 
 
 def init_ray(ray_address: str | None) -> bool:
