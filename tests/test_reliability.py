@@ -224,6 +224,11 @@ def _manager_with(
                 raise RuntimeError("injected fault")
             return []
 
+        def get_info(self) -> dict[str, int]:
+            if self.fail > 1:
+                raise RuntimeError("injected fault at start")
+            return {"worker_id": 0, "pid": os.getpid()}
+
         def set_weights(self, weights: object) -> None:
             return None
 
@@ -237,6 +242,7 @@ def _manager_with(
     components: Any = SimpleNamespace(config=config, num_workers=1, stats_collector_actor=None)
     manager = WorkerManager(components)
     manager.initialize_workers({}, 0)
+    manager.worker_info()
     manager.submit_all()
     return manager
 
@@ -263,6 +269,20 @@ def test_a_worker_that_raises_is_restarted_with_backoff(
     assert "injected fault" in lines[0] and "restarting it in 1 s (failure 1 of 5)" in lines[0]
     assert "restarting it in 2 s (failure 2 of 5)" in lines[1]
     assert [backoff_seconds(n) for n in (1, 2, 3, 4, 9)] == [1.0, 2.0, 4.0, 8.0, 30.0]
+    manager.cleanup()
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_a_worker_that_dies_at_start_is_restarted_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        manager = _manager_with(tmp_path, monkeypatch, [2, 0])
+        assert 0 in manager.restart_due and 0 not in manager.workers
+        _collect_until(manager, lambda: manager.replacements == 1 and manager.failures[0] == 0)
+    assert manager.replacements == 1 and manager.failures[0] == 0
+    assert "injected fault at start" in caplog.text
+    assert "restarting it in 1 s (failure 1 of 5)" in caplog.text
     manager.cleanup()
 
 

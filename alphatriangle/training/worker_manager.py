@@ -163,9 +163,18 @@ class WorkerManager:
             actor.set_stats_collector.remote(stats_collector)
 
     def worker_info(self) -> list[dict[str, Any]]:
+        """Where each worker runs (pid, node); a worker that died meanwhile (at its start,
+        say) is dropped and scheduled for a restart like one whose task failed."""
         import ray
+        from ray.exceptions import RayActorError, RayTaskError
 
-        return list(ray.get([actor.get_info.remote() for actor in self.workers.values()]))
+        info = []
+        for worker_id, actor in list(self.workers.items()):
+            try:
+                info.append(ray.get(actor.get_info.remote()))
+            except (RayActorError, RayTaskError) as error:
+                self._failed(worker_id, error)
+        return info
 
     def cleanup(self) -> None:
         import ray
