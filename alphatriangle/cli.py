@@ -208,9 +208,12 @@ def watch(
     """Play one game with an agent or a baseline and write a self-contained HTML replay."""
     from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.watch import watch_game
+    from alphatriangle.game.policies import BASELINES
 
     if out.exists() and out.is_dir():
         raise UserError(f"--out {out} is a directory; give a file name such as game.html")
+    if simulations is not None and checkpoint in BASELINES:
+        raise UserError(f"--simulations is a search budget; the {checkpoint} baseline has none")
     try:
         record = watch_game(checkpoint, seed, simulations, out)
     except CheckpointError as error:

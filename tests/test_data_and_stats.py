@@ -16,7 +16,11 @@ from alphatriangle.data import (
     RunCounters,
     load_checkpoint_dir,
 )
-from alphatriangle.data.serializer import buffer_from_file, torch_state_from_bytes
+from alphatriangle.data.serializer import (
+    atomic_write_bytes,
+    buffer_from_file,
+    torch_state_from_bytes,
+)
 from alphatriangle.features import feature_spec
 from alphatriangle.rl import Experiences
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings
@@ -246,3 +250,11 @@ def test_a_format_2_checkpoint_is_read_in_format_3s_layout() -> None:
         "mcts": {"NUM_SIMULATIONS": 24, "DISCOUNT": 0.9},
         "train": {"X": 1},
     }
+
+
+def test_atomic_writes_get_the_permissions_of_a_plain_open(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"x")
+    atomic = tmp_path / "atomic"
+    atomic_write_bytes(atomic, b"x")
+    assert atomic.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
