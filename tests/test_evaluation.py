@@ -306,7 +306,9 @@ def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
     config = load_run_config("quick")
     paths = PathManager(tmp_path, "curves")
     paths.create()
-    paths.config_path.write_text(config.model_dump_json())
+    saved = config.model_dump(mode="json")  # as a run of the code before the UPPER_CASE rename
+    saved["mcts"] = {key.lower(): value for key, value in saved["mcts"].items()}
+    paths.config_path.write_text(json.dumps(saved))
     writer = SummaryWriter(str(paths.tensorboard_dir))
     for step in range(0, 200, 10):
         writer.add_scalar("Loss/Total", 3.0 - step / 100, step)

@@ -23,17 +23,23 @@ FORMAT_2_COUNTERS = (
 )  # fmt: skip
 
 
+def upgrade_configs(configs: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved configs with the search settings' names from before the UPPER_CASE
+    rename replaced (the configs of checkpoints and `configs.json` of older runs)."""
+    upgraded = dict(configs)
+    mcts = upgraded.get("mcts")
+    if isinstance(mcts, dict):
+        upgraded["mcts"] = {
+            RENAMED_MCTS_SETTINGS.get(key, key): value for key, value in mcts.items()
+        }
+    return upgraded
+
+
 def upgrade_format_2(payload: dict[str, Any]) -> dict[str, Any]:
     """A format 2 state or agent description in format 3's layout: the search settings of
     its configs renamed, and (for a checkpoint) its counters gathered into `counters`."""
     upgraded = dict(payload)
-    configs = dict(upgraded.get("configs") or {})
-    mcts = configs.get("mcts")
-    if isinstance(mcts, dict):
-        configs["mcts"] = {
-            RENAMED_MCTS_SETTINGS.get(key, key): value for key, value in mcts.items()
-        }
-    upgraded["configs"] = configs
+    upgraded["configs"] = upgrade_configs(upgraded.get("configs") or {})
     return upgraded
 
 

@@ -1,9 +1,11 @@
 """`alphatriangle report`: learning curves of a run as one PNG (matplotlib, no display)."""
 
+import json
 from pathlib import Path
 
 from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, PathManager
+from alphatriangle.data.schemas import upgrade_configs
 from alphatriangle.evaluation.checkpoints import CheckpointError
 from alphatriangle.evaluation.suite import default_seeds, play_baseline
 
@@ -63,7 +65,7 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
     series = read_scalars(paths)
     if not series:
         raise CheckpointError(f"run {paths.run_name!r} has no logged metrics yet")
-    config = RunConfig.model_validate_json(paths.config_path.read_text())
+    config = RunConfig.model_validate(upgrade_configs(json.loads(paths.config_path.read_text())))
     seeds = default_seeds(config.train.EVAL_GAMES)
     references = {
         name: play_baseline(name, seeds, config.env, config.planner).summary()["mean"]
