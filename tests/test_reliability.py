@@ -200,7 +200,7 @@ def test_local_ray_keeps_token_authentication_and_bounds_its_gcs(
     prepare_local_ray_environment()
     assert "RAY_AUTH_MODE" not in os.environ
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
-    assert os.environ[TASK_EVENTS] == "10000"
+    assert os.environ[TASK_EVENTS] == "2000"
     monkeypatch.setenv(TASK_EVENTS, "500")
     prepare_local_ray_environment()
     assert os.environ[TASK_EVENTS] == "500"  # the user's own setting wins

@@ -18,9 +18,10 @@ from alphatriangle.utils.seeding import Stream, integer_seed, seed_sequence
 logger = logging.getLogger(__name__)
 
 
-LOCAL_TASK_EVENTS_KEPT = 10_000
-"""Task events a local Ray's GCS keeps (Ray's default, 100,000, let its memory grow by about
-50 MB an hour through a laptop run's first hours)."""
+LOCAL_TASK_EVENTS_KEPT = 2_000
+"""Task events a local Ray's GCS keeps. Each costs it about 3 KB; Ray's default, 100,000, let
+its memory grow by 114 MB over a 2-hour laptop run, still growing at the end. A training
+run makes a few actor calls a second, so the cap is reached within about 15 minutes."""
 
 
 def prepare_local_ray_environment() -> None:
