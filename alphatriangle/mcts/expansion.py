@@ -47,9 +47,7 @@ def prepare_roots(
             continue
         same = tree.node_count[g] > 0 and tree.node_kind[g, 0] == DECISION
         same = same and tree.node_occ[g, 0, 0] == occ[g, 0] and tree.node_occ[g, 0, 1] == occ[g, 1]
-        for s in range(shapes.shape[1]):
-            same = same and tree.node_shapes[g, 0, s] == shapes[g, s]
-        if same:
+        if same and same_hand(tree.node_shapes[g, 0], shapes[g]):
             continue
         tree.node_occ[g, 0] = occ[g]
         tree.node_shapes[g, 0] = shapes[g]

@@ -297,10 +297,10 @@ class BatchedMCTS:
         moves = np.zeros(self.num_games, dtype=np.int64) if move_numbers is None else move_numbers
         searched = SearchedRoots(tree, roots, stats, active, moves)
         actions, targets = self.policy.decide(searched)
-        root_values = np.array(
-            [node_value(tree, g, 0) if active[g] else 0.0 for g in range(self.num_games)],
-            dtype=np.float32,
-        )
+        visits = tree.node_visits[:, 0]
+        root_values = np.where(
+            active & (visits > 0), tree.node_value_sum[:, 0] / np.maximum(visits, 1), 0.0
+        ).astype(np.float32)
         return SearchOutput(
             actions=actions,
             policy_targets=targets,
