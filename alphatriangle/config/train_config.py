@@ -83,6 +83,11 @@ class TrainConfig(BaseModel):
         "network (its n rewards plus the discounted value of the position n moves later, one "
         "batched forward pass, no search) instead of the search's root value at play time.",
     )
+    SYMMETRY_AUGMENTATION: bool = Field(
+        default=False,
+        description="Train on each sampled example or, at random, its image under a board "
+        "symmetry (mirror, flip, half turn) valid for its hand, policy target moved along.",
+    )
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )

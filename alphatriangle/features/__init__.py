@@ -5,6 +5,13 @@ from alphatriangle.features.extractor import (
     FeatureExtractor,
     FeatureSpec,
     feature_spec,
+    positions_from_features,
 )
 
-__all__ = ["BOARD_BASE_PLANES", "FeatureExtractor", "FeatureSpec", "feature_spec"]
+__all__ = [
+    "BOARD_BASE_PLANES",
+    "FeatureExtractor",
+    "FeatureSpec",
+    "feature_spec",
+    "positions_from_features",
+]

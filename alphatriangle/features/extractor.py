@@ -155,3 +155,20 @@ class FeatureExtractor:
             other,
         )
         return board, other
+
+
+def positions_from_features(
+    spec: FeatureSpec,
+    board: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int8]]:
+    """The positions `(occ, shapes)` that features were extracted from: the occupied plane
+    and the slots' shape one-hots hold them whole, so stored examples need no other copy."""
+    n = board.shape[0]
+    cells = spec.rows * spec.cols
+    bits = np.zeros((n, 128), dtype=np.uint8)
+    bits[:, :cells] = board[:, 0].reshape(n, cells) > 0.5
+    occ = np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+    one_hot = other[:, : spec.num_slots * spec.num_shapes].reshape(n, spec.num_slots, -1)
+    shapes = np.where(one_hot.max(axis=2) > 0.5, one_hot.argmax(axis=2), -1).astype(np.int8)
+    return occ, shapes

@@ -127,7 +127,7 @@ def setup_training_components(
         components = TrainingComponents(
             nn=network,
             buffer=buffer,
-            trainer=Trainer(network, train),
+            trainer=Trainer(network, train, seed_sequence(train.RANDOM_SEED, Stream.AUGMENTATION)),
             data_manager=DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS),
             stats_collector_actor=stats,
             config=config,

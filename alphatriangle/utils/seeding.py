@@ -3,8 +3,9 @@
 from its seed and no two streams share one.
 
 Spawn keys: `(Stream.TORCH,)` the trainer's torch generator, `(Stream.BUFFER,)` replay
-sampling, `(Stream.SELF_PLAY, worker, restart, step)` one self-play worker's life (its games,
-search and torch streams are spawned from it in turn).
+sampling, `(Stream.AUGMENTATION,)` the symmetries drawn for sampled examples,
+`(Stream.SELF_PLAY, worker, restart, step)` one self-play worker's life (its games, search
+and torch streams are spawned from it in turn).
 """
 
 from enum import IntEnum
@@ -21,6 +22,7 @@ class Stream(IntEnum):
     TORCH = 0
     BUFFER = 1
     SELF_PLAY = 2
+    AUGMENTATION = 3
 
 
 def seed_sequence(root: int | None, *key: int) -> np.random.SeedSequence:

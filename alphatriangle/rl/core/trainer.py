@@ -11,6 +11,7 @@ from torch.nn import functional
 from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
 from alphatriangle.rl.types import Experiences
 
@@ -43,9 +44,15 @@ def _scheduler(
 
 class Trainer:
     """Trains `network.model` in place: policy cross-entropy over legal actions,
-    distributional value cross-entropy, optional entropy bonus, importance weights."""
+    distributional value cross-entropy, optional entropy bonus, importance weights; with
+    `SYMMETRY_AUGMENTATION`, on sampled examples mapped by random board symmetries."""
 
-    def __init__(self, network: NeuralNetwork, config: TrainConfig) -> None:
+    def __init__(
+        self,
+        network: NeuralNetwork,
+        config: TrainConfig,
+        augmentation_seed: np.random.SeedSequence | None = None,
+    ) -> None:
         self.network = network
         self.config = config
         self.device = network.device
@@ -54,6 +61,11 @@ class Trainer:
         self.scheduler = _scheduler(self.optimizer, config)
         self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.augment = (
+            SymmetryAugmenter(network.features, augmentation_seed)
+            if config.SYMMETRY_AUGMENTATION
+            else None
+        )
         self._forward = self.model
         if config.COMPILE_MODEL:
             self._forward = torch.compile(self.model)  # type: ignore[assignment]
@@ -96,10 +108,12 @@ class Trainer:
         """One gradient step; returns the loss terms and per-example value errors (for PER)."""
         cfg, device = self.config, self.device
         exp = batch.experiences
+        target_value = self.value_targets(exp)
+        if self.augment is not None:
+            exp = self.augment(exp)
         board = torch.from_numpy(exp.board).to(device, non_blocking=True).float()
         other = torch.from_numpy(exp.other).to(device, non_blocking=True)
         target_policy = torch.from_numpy(exp.policy).to(device, non_blocking=True)
-        target_value = self.value_targets(exp)
         weights = torch.from_numpy(batch.weights).to(device, non_blocking=True)
         legal = board[:, BOARD_BASE_PLANES:].flatten(1) > 0.5
 
