@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from networks import seeded_network
 
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.features import FeatureExtractor, positions_from_features
@@ -18,7 +19,6 @@ from alphatriangle.game.symmetry import (
 from alphatriangle.rl.core import SampledBatch, Trainer
 from alphatriangle.rl.core.augment import augment
 from alphatriangle.rl.types import Experiences
-from tests.networks import seeded_network
 
 ENV = EnvConfig()
 SYMMETRIES = board_symmetries(ENV)
