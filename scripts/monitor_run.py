@@ -20,6 +20,8 @@ from pathlib import Path
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 MIB = 1024 * 1024
+IDLE_TITLE = "ray::IDLE"
+"""The title of a Ray worker between tasks; the task's title names the process better."""
 
 
 def parent_of(pid: int) -> int | None:
@@ -58,6 +60,11 @@ def process_name(pid: int) -> str:
         return first.split()[0]
     words = [os.path.basename(a.decode(errors="replace")) for a in argv if a]
     return " ".join(words[:3])[:60]
+
+
+def actor_name(name: str) -> str:
+    """A Ray worker's title without the method it runs now (``ray::Evaluator.evaluate``)."""
+    return name.split(".", maxsplit=1)[0] if name.startswith("ray::") else name
 
 
 def resident_mib(pid: int) -> float | None:
@@ -102,12 +109,16 @@ def monitor(root: int, data_dir: Path, out: Path, every: float) -> None:
 
 def summarise(csv_path: Path, settle_minutes: float) -> None:
     """Per process alive at ``settle_minutes`` and at the end: RSS then, at the end, and peak."""
-    samples: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
+    samples: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    names: dict[int, str] = {}
     disk: list[tuple[float, float]] = []
     with csv_path.open() as handle:
         for row in csv.DictReader(handle):
             minutes = float(row["minutes"])
-            samples[(int(row["pid"]), row["name"])].append((minutes, float(row["rss_mib"])))
+            pid = int(row["pid"])
+            samples[pid].append((minutes, float(row["rss_mib"])))
+            if names.get(pid, IDLE_TITLE) == IDLE_TITLE:
+                names[pid] = actor_name(row["name"])
             disk.append((minutes, float(row["disk_mib"])))
     end = max(m for m, _ in disk)
     peak_disk = max(d for _, d in disk)
@@ -115,7 +126,8 @@ def summarise(csv_path: Path, settle_minutes: float) -> None:
     settled_label = f"@{settle_minutes:.0f}min"
     print(f"{'process':<40} {'pid':>7} {settled_label:>8} {'end':>8} {'peak':>8}")
     total_settled = total_end = 0.0
-    for (pid, name), series in sorted(samples.items(), key=lambda item: -item[1][-1][1]):
+    for pid, series in sorted(samples.items(), key=lambda item: -item[1][-1][1]):
+        name = names[pid]
         settled = [rss for m, rss in series if m >= settle_minutes]
         if not settled or series[-1][0] < end - 1 or series[0][0] > settle_minutes:
             continue
