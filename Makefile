@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup examples example browser lint test faults train watch bench clean
+.PHONY: setup examples example browser lint test faults train ab watch bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,21 @@ faults: examples
 # The main job: self-play training with the laptop preset (resumes the latest run).
 train: setup
 	$(BIN)/alphatriangle train --preset laptop
+
+# One arm of a learning A/B (docs/experiments.md): the laptop preset for AB_MINUTES with the
+# settings in SET, same seed as the other arms, then scored at 64 simulations against ab-BASE.
+#   make ab NAME=sym SET="train.SYMMETRY_AUGMENTATION=true" BASE=baseline
+#   make ab NAME=baseline   (no SET: the preset as it is; its eval has no --vs)
+AB_MINUTES ?= 15
+AB_SEED ?= 7
+AB_DIR ?= runs-ab
+ab: setup
+	test -n "$(NAME)" || (echo "error: give NAME=<arm name>, e.g. make ab NAME=sym SET=..." && false)
+	$(BIN)/alphatriangle train --preset laptop --minutes $(AB_MINUTES) --seed $(AB_SEED) \
+		--run-name ab-$(NAME) --no-resume $(foreach s,$(SET),--set $(s)) \
+		--set persistence.ROOT_DATA_DIR=$(AB_DIR)
+	$(BIN)/alphatriangle eval $(AB_DIR)/runs/ab-$(NAME) --simulations 64 \
+		$(if $(BASE),--vs $(AB_DIR)/runs/ab-$(BASE)) --json $(AB_DIR)/eval-$(NAME).json
 
 # Watch the shipped agent (models/laptop) play one game: writes game.html.
 watch: setup
