@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 from rich.console import Console
@@ -337,7 +337,8 @@ def bench_search(
     simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
     root: Annotated[str, typer.Option(help="Root selection: gumbel or puct.")] = "gumbel",
     inference: Annotated[
-        str, typer.Option(help="Network inference: auto, onnx (ONNX Runtime) or torch.")
+        str,
+        typer.Option(help="Network inference: auto, onnx (ONNX Runtime), torch or bf16."),
     ] = "auto",
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench-results/search.json"
@@ -346,11 +347,12 @@ def bench_search(
     """Network forward states/s, search simulations/s and self-play positions/s on one core."""
     from alphatriangle.bench.search import run_search_benchmark
     from alphatriangle.config import MCTSConfig, ModelConfig, TrainConfig
+    from alphatriangle.nn.inference import InferenceBackend
 
     if root not in ("gumbel", "puct"):
         raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
-    if inference not in ("auto", "onnx", "torch"):
-        raise UserError(f"unknown inference {inference!r}: choose auto, onnx or torch")
+    if inference not in get_args(InferenceBackend):
+        raise UserError(f"unknown inference {inference!r}: choose auto, onnx, torch or bf16")
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
     train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
     run_search_benchmark(seconds, ModelConfig(), mcts, train, out, console)

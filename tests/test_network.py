@@ -193,3 +193,33 @@ def test_a_model_onnx_cannot_export_falls_back_to_torch(caplog: pytest.LogCaptur
     logits, _ = network.evaluate_arrays(batch.occ, batch.shapes)
     assert network.backend == "torch" and "ONNX export failed" in caplog.text
     np.testing.assert_array_equal(logits, reference.evaluate_arrays(batch.occ, batch.shapes)[0])
+
+
+@pytest.mark.parametrize("preset", ["small", "medium"])
+def test_bfloat16_inference_is_close_to_float32_and_follows_weight_updates(preset: str) -> None:
+    """bfloat16 keeps 8 bits of mantissa: probabilities and values agree with float32 to
+    about a percent, and the copy is rebuilt when the weights change."""
+    half = seeded_network(6, ModelConfig.preset(preset), ENV, inference="bf16")
+    reference = seeded_network(6, ModelConfig.preset(preset), ENV, inference="torch")
+    batch = GameBatch.new(32, seeds=list(range(32)))
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        moves = [rng.choice(np.flatnonzero(m)) if m.any() else -1 for m in batch.legal_mask()]
+        batch.step(np.array(moves))
+    legal = batch.legal_mask()
+    for _ in range(2):
+        logits, values = half.evaluate_arrays(batch.occ, batch.shapes)
+        expected_logits, expected_values = reference.evaluate_arrays(batch.occ, batch.shapes)
+        assert logits.dtype == np.float32 and values.dtype == np.float32
+        probs = torch.softmax(
+            torch.from_numpy(logits).masked_fill(~torch.from_numpy(legal), -1e9), 1
+        )
+        expected = torch.softmax(
+            torch.from_numpy(expected_logits).masked_fill(~torch.from_numpy(legal), -1e9), 1
+        )
+        torch.testing.assert_close(probs, expected, rtol=0.0, atol=0.02)
+        np.testing.assert_allclose(values, expected_values, rtol=0.03, atol=0.05)
+        assert not np.array_equal(logits, expected_logits)
+        new_weights = seeded_network(7, ModelConfig.preset(preset), ENV).get_weights()
+        half.set_weights(new_weights)
+        reference.set_weights(new_weights)

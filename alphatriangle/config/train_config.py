@@ -42,10 +42,11 @@ class TrainConfig(BaseModel):
     NUM_SELF_PLAY_WORKERS: int = Field(
         description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
     )
-    INFERENCE_BACKEND: Literal["auto", "onnx", "torch"] = Field(
+    INFERENCE_BACKEND: Literal["auto", "onnx", "torch", "bf16"] = Field(
         default="auto",
         description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
-        "Runtime on a folded copy, rebuilt when weights change), torch, or auto (onnx when "
+        "Runtime on a folded copy, rebuilt when weights change), torch, bf16 (the folded "
+        "copy in bfloat16, for CPUs with AVX-512 BF16 or AMX), or auto (onnx when "
         "onnxruntime is installed).",
     )
     WORKER_DEVICE: str = Field(

@@ -13,6 +13,8 @@ from alphatriangle.game import GameState
 from alphatriangle.nn.inference import (
     InferenceBackend,
     OnnxInference,
+    bfloat16_copy,
+    cpu_has_native_bf16,
     folded_for_inference,
     onnx_runtime_installed,
     weights_version,
@@ -76,6 +78,8 @@ class NeuralNetwork:
         version = weights_version(self._tracked)
         if self._folded is None or version != self._folded_version:
             self._folded = folded_for_inference(self.model)
+            if self.backend == "bf16":
+                self._folded = bfloat16_copy(self._folded)
             self._folded_version = version
         return self._folded
 
@@ -113,10 +117,11 @@ class NeuralNetwork:
             policy, value_logits = onnx(board, other)
             values = self.support.expected_value(torch.from_numpy(value_logits))
             return policy, values.numpy().astype(np.float32)
-        board_tensor = torch.from_numpy(board).to(self.device)
+        dtype = torch.bfloat16 if self.backend == "bf16" else torch.float32
+        board_tensor = torch.from_numpy(board).to(self.device, dtype)
         logits, value_logits = self._inference_forward()(
             board_tensor.contiguous(memory_format=torch.channels_last),
-            torch.from_numpy(other).to(self.device),
+            torch.from_numpy(other).to(self.device, dtype),
         )
         values = self.support.expected_value(value_logits)
         return (
@@ -160,7 +165,9 @@ def _choose_backend(
     inference: InferenceBackend, device: torch.device, compile_model: bool
 ) -> InferenceBackend:
     """`auto`: ONNX Runtime for a CPU network when it is installed, else torch; `onnx` where
-    it cannot run is an error."""
+    it cannot run is an error; `bf16` runs anywhere but is slow where emulated (a warning)."""
+    if inference == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        logger.warning("this CPU has no native bfloat16: bf16 inference is emulated and slow")
     possible = device.type == "cpu" and not compile_model and onnx_runtime_installed()
     if inference == "onnx" and not possible:
         raise ValueError(
