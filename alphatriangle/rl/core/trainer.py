@@ -45,7 +45,8 @@ def _scheduler(
 class Trainer:
     """Trains `network.model` in place: policy cross-entropy over legal actions,
     distributional value cross-entropy, optional entropy bonus, importance weights; with
-    `SYMMETRY_AUGMENTATION`, on sampled examples mapped by random board symmetries."""
+    `SYMMETRY_AUGMENTATION`, on sampled examples mapped by random board symmetries; in
+    float16 on CUDA (`USE_MIXED_PRECISION`) or bfloat16 on a CPU (`CPU_BF16_TRAINING`)."""
 
     def __init__(
         self,
@@ -61,6 +62,13 @@ class Trainer:
         self.scheduler = _scheduler(self.optimizer, config)
         self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.autocast_dtype: torch.dtype | None = (
+            torch.float16
+            if self.use_amp
+            else torch.bfloat16
+            if config.CPU_BF16_TRAINING and self.device.type == "cpu"
+            else None
+        )
         self.augment = (
             SymmetryAugmenter(network.features, augmentation_seed)
             if config.SYMMETRY_AUGMENTATION
@@ -118,7 +126,9 @@ class Trainer:
         legal = board[:, BOARD_BASE_PLANES:].flatten(1) > 0.5
 
         self.model.train()
-        with torch.autocast(device.type, dtype=torch.float16, enabled=self.use_amp):
+        with torch.autocast(
+            device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
+        ):
             policy_logits, value_logits = self._forward(board, other)
         policy_logits = policy_logits.float().masked_fill(~legal, -1e9)
         log_policy = functional.log_softmax(policy_logits, dim=1)
