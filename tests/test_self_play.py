@@ -146,3 +146,48 @@ def test_new_weights_keep_trees_with_reevaluated_roots_when_asked() -> None:
         masked_log_softmax(expected[g], expected[g])
     np.testing.assert_allclose(tree.children_logit[:, 0], expected, atol=1e-5)
     assert (tree.node_visits[:, 0] == visits + 1 + mcts.NUM_SIMULATIONS).all()
+
+
+def _planner_worker(warm_steps: int, seed: int = 0) -> SelfPlayWorker:
+    model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
+    train = TrainConfig(
+        SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=warm_steps
+    )
+    return SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, train, seed=seed)
+
+
+def test_warm_start_games_are_played_by_the_planner() -> None:
+    """Before PLANNER_WARM_START_STEPS the planner plays: one-hot policy targets on legal
+    moves, no search, value targets that are the discounted returns to the game's end, and
+    scores far above what an untrained network's search reaches."""
+    worker = _planner_worker(warm_steps=100)
+    results = [worker.run_episode() for _ in range(6)]
+    searched = [_planner_worker(warm_steps=0, seed=1).run_episode() for _ in range(3)]
+    discount = MCTSConfig().DISCOUNT
+    for result in results:
+        exp = result.experiences
+        assert result.total_simulations == 0 and result.avg_root_visits == 0
+        assert len(exp) == result.episode_steps
+        np.testing.assert_array_equal(exp.policy.max(axis=1), 1.0)
+        np.testing.assert_array_equal(exp.policy.sum(axis=1), 1.0)
+        legal = exp.board[:, 3:].reshape(len(exp), -1) == 1
+        assert not (exp.policy[~legal] > 0).any()
+        np.testing.assert_array_equal(exp.bootstrap_discount, 0.0)
+        np.testing.assert_allclose(exp.value, exp.reward_sum)
+        # z_t = r_t + discount * z_{t+1}: returns to the end, nothing bootstrapped.
+        rewards = exp.value[:-1] - discount * exp.value[1:]
+        assert (rewards > 0).all()
+    assert np.mean([r.final_score for r in results]) > 2 * max(r.final_score for r in searched)
+    assert all(r.total_simulations > 0 for r in searched)
+
+
+def test_games_begun_after_the_warm_start_are_searched() -> None:
+    worker = _planner_worker(warm_steps=10)
+    first = worker.run_episode()
+    assert first.total_simulations == 0
+    worker.set_current_trainer_step(10)
+    later = [worker.run_episode() for _ in range(8)]
+    by_planner = [r for r in later if r.total_simulations == 0]
+    searched = [r for r in later if r.total_simulations > 0]
+    assert len(by_planner) <= 3  # at most the games already begun when the warm start ended
+    assert searched and all(r.total_simulations == r.episode_steps * 4 for r in searched)

@@ -84,6 +84,14 @@ class TrainConfig(BaseModel):
         "network (its n rewards plus the discounted value of the position n moves later, one "
         "batched forward pass, no search) instead of the search's root value at play time.",
     )
+    PLANNER_WARM_START_STEPS: int = Field(
+        default=0,
+        ge=0,
+        description="Until this training step, new self-play games are played by the planner "
+        "(the `planner` section) instead of the search: its moves are the policy targets and "
+        "its games' discounted returns the value targets. A teacher about ten times faster "
+        "than the search for a run's first minutes; 0 is self-play only.",
+    )
     SYMMETRY_AUGMENTATION: bool = Field(
         default=False,
         description="Train on each sampled example or, at random, its image under a board "

@@ -56,6 +56,20 @@ class SearchOutput:
     max_depth: npt.NDArray[np.int32]
     tree_nodes: npt.NDArray[np.int32]
 
+    @classmethod
+    def empty(cls, games: int, action_dim: int) -> "SearchOutput":
+        """The output of a search in which no game was active."""
+        return cls(
+            actions=np.full(games, -1, dtype=np.int64),
+            policy_targets=np.zeros((games, action_dim), dtype=np.float32),
+            root_values=np.zeros(games, dtype=np.float32),
+            root_visits=np.zeros((games, action_dim), dtype=np.int32),
+            root_q=np.full((games, action_dim), np.nan, dtype=np.float32),
+            expansions=np.zeros(games, dtype=np.int32),
+            max_depth=np.zeros(games, dtype=np.int32),
+            tree_nodes=np.zeros(games, dtype=np.int32),
+        )
+
 
 class Paths(NamedTuple):
     """Per game, the path of the current simulation and the leaf it reached."""

@@ -67,6 +67,7 @@ class WorkerManager:
             cfg.train,
             seed=seed,
             stats_collector=self.components.stats_collector_actor,
+            planner_config=cfg.planner,
         )
         if self.weights_ref is not None:
             actor.set_weights.remote(self.weights_ref)

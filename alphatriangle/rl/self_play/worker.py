@@ -6,17 +6,19 @@ machine runs one worker per core.
 
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, PlannerConfig, TrainConfig
 from alphatriangle.game import GameBatch
+from alphatriangle.game.planner import planner_actions
+from alphatriangle.game.policies import policy_streams
 from alphatriangle.game.rng import seed_states
-from alphatriangle.mcts import BatchedMCTS
+from alphatriangle.mcts import BatchedMCTS, SearchOutput
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl.types import (
@@ -51,6 +53,8 @@ class _Trajectory:
     """Whether each move had a full search (only those become training examples)."""
     simulations: int = 0
     lines: int = 0
+    by_planner: bool | None = None
+    """Whether the planner plays this game (decided at its first move, kept to its end)."""
 
 
 class SelfPlayWorker:
@@ -65,15 +69,17 @@ class SelfPlayWorker:
         train_config: TrainConfig,
         seed: int | None = None,
         stats_collector: Any = None,
+        planner_config: PlannerConfig | None = None,
     ) -> None:
         torch.set_num_threads(1)  # one core per worker (its own Ray process)
         self.actor_id = actor_id
         self.mcts_config = mcts_config
         self.train_config = train_config
         self.stats_collector = stats_collector
-        game_seeds, search_seed, playout_caps = np.random.SeedSequence(seed).spawn(3)
+        game_seeds, search_seed, playout_caps, planner_seed = np.random.SeedSequence(seed).spawn(4)
         self.seed_rng = np.random.default_rng(game_seeds)
         self.cap_rng = np.random.default_rng(playout_caps)
+        self.planner_config = planner_config or PlannerConfig()
         self.network = NeuralNetwork(
             model_config,
             env_config,
@@ -84,6 +90,7 @@ class SelfPlayWorker:
         self.games = GameBatch.new(n, env_config, seeds=self._new_seeds(n))
         self.search = BatchedMCTS(mcts_config, env_config, n, seed=integer_seed(search_seed))
         self.trajectories = [_Trajectory() for _ in range(n)]
+        self.planner_rng = policy_streams(n, integer_seed(planner_seed))
         self.finished: deque[SelfPlayResult] = deque()
         self.pending_metrics: MetricBatch = {}
         self.current_trainer_step = 0
@@ -180,15 +187,48 @@ class SelfPlayWorker:
         is_full = self.cap_rng.random(len(self.trajectories)) < fraction
         return np.where(is_full, full, cheap).astype(np.int32)
 
+    def _by_planner(self) -> npt.NDArray[np.bool_]:
+        """Which games the planner plays: those that began before PLANNER_WARM_START_STEPS."""
+        warm = self.current_trainer_step < self.train_config.PLANNER_WARM_START_STEPS
+        for trajectory in self.trajectories:
+            if trajectory.by_planner is None:
+                trajectory.by_planner = warm
+        return np.array([bool(t.by_planner) for t in self.trajectories])
+
+    def _moves(
+        self, by_planner: npt.NDArray[np.bool_], budgets: npt.NDArray[np.int32]
+    ) -> SearchOutput:
+        """The search's moves and targets for the games it plays; the planner's move (also
+        the policy target, one-hot) for the others."""
+        games, n = self.games, len(self.trajectories)
+        if by_planner.all():
+            out = SearchOutput.empty(n, games.config.ACTION_DIM)
+        else:
+            out = self.search.search(
+                games.occ, games.shapes, self.network.evaluate_arrays, active=~by_planner,
+                move_numbers=games.steps, simulations=budgets,
+            )  # fmt: skip
+        if by_planner.any():
+            planned = planner_actions(
+                replace(games, done=games.done | ~by_planner), self.planner_rng,
+                self.planner_config,
+            )  # fmt: skip
+            rows = np.flatnonzero(by_planner & (planned >= 0))
+            out.actions[by_planner] = planned[by_planner]
+            out.policy_targets[by_planner] = 0.0
+            out.policy_targets[rows, planned[rows]] = 1.0
+            out.root_values[by_planner] = 0.0
+            out.root_visits[by_planner] = 0
+            out.max_depth[by_planner] = 0
+        return out
+
     def _play_move(self) -> None:
         games = self.games
         board, other = self.network.features.extract(games.occ, games.shapes)
         occ, shapes = games.occ.copy(), games.shapes.copy()
+        by_planner = self._by_planner()
         budgets = self._budgets()
-        out = self.search.search(
-            games.occ, games.shapes, self.network.evaluate_arrays, move_numbers=games.steps,
-            simulations=budgets,
-        )  # fmt: skip
+        out = self._moves(by_planner, budgets)
         step = games.step(out.actions)
         self.search.advance(out.actions, games.shapes)
         root_visits = out.root_visits.sum(axis=1)
@@ -202,16 +242,19 @@ class SelfPlayWorker:
             trajectory.reward.append(float(step.reward[g]))
             trajectory.root_visits.append(int(root_visits[g]))
             trajectory.depth.append(int(out.max_depth[g]))
-            trajectory.full_search.append(bool(budgets[g] == self.mcts_config.NUM_SIMULATIONS))
-            trajectory.simulations += int(budgets[g])
+            trajectory.full_search.append(
+                bool(by_planner[g] or budgets[g] == self.mcts_config.NUM_SIMULATIONS)
+            )
+            trajectory.simulations += 0 if by_planner[g] else int(budgets[g])
             trajectory.lines += int(step.lines_cleared[g])
             info: StepInfo = {
                 "game_step_index": len(trajectory.reward) - 1,
                 "global_step": self.current_trainer_step,
                 "worker_id": self.actor_id,
             }
-            self._metric("MCTS/Step_Visits", float(root_visits[g]), info)
-            self._metric("MCTS/Step_Depth", float(out.max_depth[g]), info)
+            if not by_planner[g]:
+                self._metric("MCTS/Step_Visits", float(root_visits[g]), info)
+                self._metric("MCTS/Step_Depth", float(out.max_depth[g]), info)
             self._metric("RL/Step_Reward", float(step.reward[g]), info)
         finished = np.flatnonzero(games.done)
         for g in finished.tolist():
@@ -233,7 +276,10 @@ class SelfPlayWorker:
     def _result(self, g: int) -> SelfPlayResult:
         trajectory = self.trajectories[g]
         steps = len(trajectory.reward)
-        n, discount = self.train_config.N_STEP_RETURNS, self.mcts_config.DISCOUNT
+        # The planner's games have no search values to bootstrap from: their targets are the
+        # discounted returns to the game's end.
+        n = steps if trajectory.by_planner else self.train_config.N_STEP_RETURNS
+        discount = self.mcts_config.DISCOUNT
         rewards = np.array(trajectory.reward)
         reward_sums, bootstrap_discounts = n_step_parts(rewards, n, discount)
         later = np.minimum(np.arange(steps) + n, steps - 1)
