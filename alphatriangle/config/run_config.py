@@ -86,6 +86,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train": {
             "MAX_TRAINING_STEPS": 50_000,
             "MAX_TRAINING_MINUTES": 60,
+            "PLANNER_WARM_START_STEPS": 3_000,
             "NUM_SELF_PLAY_WORKERS": 2,
             "SELF_PLAY_GAMES_PER_WORKER": 32,
             "BATCH_SIZE": 128,
