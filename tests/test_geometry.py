@@ -10,9 +10,11 @@ from alphatriangle.game.geometry import (
     DOWN_RIGHT,
     HORIZONTAL,
     UP_RIGHT,
+    bits_to_words,
     cells_to_words,
     engine_tables,
     is_up,
+    words_to_bits,
     words_to_cells,
 )
 from alphatriangle.game.shapes import SHAPES
@@ -89,3 +91,12 @@ def test_a_small_custom_board_builds_its_own_lines() -> None:
         line for d, line in zip(tables.line_direction, tables.lines, strict=True) if d == 0
     ]
     assert horizontal == [((0, 0), (0, 1), (0, 2), (0, 3)), ((1, 0), (1, 1), (1, 2), (1, 3))]
+
+
+def test_bitboards_convert_to_cell_bits_and_back() -> None:
+    occ = np.array([[1 | 1 << 63, 1 << 3], [0, 0]], dtype=np.uint64)
+    bits = words_to_bits(occ)
+    assert bits.shape == (2, 128)
+    assert np.flatnonzero(bits[0]).tolist() == [0, 63, 67]
+    assert not bits[1].any()
+    np.testing.assert_array_equal(bits_to_words(bits), occ)

@@ -17,7 +17,7 @@ from numba import njit
 
 from alphatriangle.config import EnvConfig
 from alphatriangle.game.core import free_at, popcount
-from alphatriangle.game.geometry import CoreTables, EngineTables, engine_tables
+from alphatriangle.game.geometry import CoreTables, EngineTables, bits_to_words, engine_tables
 from alphatriangle.game.shapes import NUM_SHAPES
 
 BOARD_BASE_PLANES = 3
@@ -168,7 +168,7 @@ def positions_from_features(
     cells = spec.rows * spec.cols
     bits = np.zeros((n, 128), dtype=np.uint8)
     bits[:, :cells] = board[:, 0].reshape(n, cells) > 0.5
-    occ = np.packbits(bits, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+    occ = bits_to_words(bits)
     one_hot = other[:, : spec.num_slots * spec.num_shapes].reshape(n, spec.num_slots, -1)
     shapes = np.where(one_hot.max(axis=2) > 0.5, one_hot.argmax(axis=2), -1).astype(np.int8)
     return occ, shapes

@@ -74,6 +74,18 @@ def words_to_cells(lo: int, hi: int) -> list[int]:
     return [i for i in range(64) if lo >> i & 1] + [64 + i for i in range(64) if hi >> i & 1]
 
 
+def words_to_bits(occ: U64) -> npt.NDArray[np.uint8]:
+    """Bitboards ([n, 2] words) as [n, 128] cell bits, vectorised over the batch."""
+    as_bytes = np.ascontiguousarray(occ, dtype="<u8").view(np.uint8).reshape(-1, 16)
+    return np.unpackbits(as_bytes, axis=1, bitorder="little")
+
+
+def bits_to_words(bits: npt.NDArray[np.uint8]) -> U64:
+    """[n, 128] cell bits (0/1) as bitboards of [n, 2] words: `words_to_bits` inverted."""
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    return packed.view("<u8").astype(np.uint64)
+
+
 class CoreTables(NamedTuple):
     """The arrays the numba kernels read, packed as one argument."""
 

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphatriangle.config import EnvConfig
-from alphatriangle.game.geometry import engine_tables
+from alphatriangle.game.geometry import bits_to_words, engine_tables, words_to_bits
 
 CANDIDATES: tuple[tuple[str, bool, bool], ...] = (
     ("mirror", False, True),
@@ -50,11 +50,9 @@ def _rectangle_map(rows: int, cols: int, flip_rows: bool, flip_cols: bool) -> np
     return (r * cols + c).astype(np.int32)
 
 
-def _cell_sets(bits: npt.NDArray[np.uint64]) -> list[frozenset[int]]:
+def _cell_sets(occ: npt.NDArray[np.uint64]) -> list[frozenset[int]]:
     """The cell sets of bitboards given as [n, 2] words."""
-    as_bytes = bits.astype("<u8").view(np.uint8).reshape(-1, 16)
-    unpacked = np.unpackbits(as_bytes, axis=1, bitorder="little").astype(bool)
-    return [frozenset(np.flatnonzero(row).tolist()) for row in unpacked]
+    return [frozenset(np.flatnonzero(row).tolist()) for row in words_to_bits(occ)]
 
 
 @lru_cache(maxsize=16)
@@ -110,11 +108,10 @@ def map_boards(
 ) -> npt.NDArray[np.uint64]:
     """The images of boards `occ` ([n, 2] words) under symmetry `g[i]` each."""
     n, cells = occ.shape[0], symmetries.cell_map.shape[1]
-    bits = np.unpackbits(occ.astype("<u8").view(np.uint8).reshape(n, 16), axis=1, bitorder="little")
+    bits = words_to_bits(occ)
     image = np.zeros_like(bits)
-    rows = np.arange(n)[:, None]
-    image[rows, symmetries.cell_map[g]] = bits[:, :cells]
-    return np.packbits(image, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+    image[np.arange(n)[:, None], symmetries.cell_map[g]] = bits[:, :cells]
+    return bits_to_words(image)
 
 
 def map_hands(
