@@ -42,6 +42,15 @@ def _scheduler(
     return None
 
 
+def _autocast_dtype(cfg: TrainConfig, device: torch.device, use_amp: bool) -> torch.dtype | None:
+    """float16 for mixed precision on CUDA, bfloat16 on a CPU when asked, else None (float32)."""
+    if use_amp:
+        return torch.float16
+    if cfg.CPU_BF16_TRAINING and device.type == "cpu":
+        return torch.bfloat16
+    return None
+
+
 class Trainer:
     """Trains `network.model` in place: policy cross-entropy over legal actions,
     distributional value cross-entropy, optional entropy bonus, importance weights; with
@@ -62,13 +71,7 @@ class Trainer:
         self.scheduler = _scheduler(self.optimizer, config)
         self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.autocast_dtype: torch.dtype | None = (
-            torch.float16
-            if self.use_amp
-            else torch.bfloat16
-            if config.CPU_BF16_TRAINING and self.device.type == "cpu"
-            else None
-        )
+        self.autocast_dtype = _autocast_dtype(config, self.device, self.use_amp)
         self.augment = (
             SymmetryAugmenter(network.features, augmentation_seed)
             if config.SYMMETRY_AUGMENTATION
