@@ -8,6 +8,7 @@ from networks import seeded_network
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn.inference import cpu_has_native_bf16
 from alphatriangle.rl import Experiences, SelfPlayWorker
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, SampledBatch, Trainer
 from alphatriangle.rl.core.sum_tree import leaf_base, sum_tree_find, sum_tree_set
@@ -156,6 +157,22 @@ def test_refreshed_value_targets_bootstrap_from_the_current_network() -> None:
     np.testing.assert_allclose(refreshed.numpy(), expected, rtol=1e-4, atol=1e-3)
     # Without a bootstrap, the stored target is its reward sum: nothing to refresh.
     np.testing.assert_allclose(data.value[~bootstrapped], data.reward_sum[~bootstrapped], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (True, torch.bfloat16),
+        (False, None),
+        ("auto", torch.bfloat16 if cpu_has_native_bf16() else None),
+    ],
+)
+def test_cpu_bfloat16_setting_picks_the_trainers_autocast(
+    setting: bool | str, expected: torch.dtype | None
+) -> None:
+    model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
+    config = TrainConfig.model_validate({"CPU_BF16_TRAINING": setting})
+    assert Trainer(seeded_network(0, model, ENV), config).autocast_dtype == expected
 
 
 def test_bfloat16_training_computes_in_bfloat16_and_stays_close() -> None:

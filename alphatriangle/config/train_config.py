@@ -93,9 +93,10 @@ class TrainConfig(BaseModel):
         "than the search for a run's first minutes; 0 is self-play only.",
     )
     SYMMETRY_AUGMENTATION: bool = Field(
-        default=False,
+        default=True,
         description="Train on each sampled example or, at random, its image under a board "
-        "symmetry (mirror, flip, half turn) valid for its hand, policy target moved along.",
+        "symmetry (mirror, flip, half turn) valid for its hand, policy target moved along "
+        "(in a 15-minute A/B: 946.6 against 407.9 without).",
     )
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
@@ -176,10 +177,11 @@ class TrainConfig(BaseModel):
     USE_MIXED_PRECISION: bool = Field(
         default=True, description="float16 autocast with loss scaling; only takes effect on CUDA."
     )
-    CPU_BF16_TRAINING: bool = Field(
-        default=False,
+    CPU_BF16_TRAINING: bool | Literal["auto"] = Field(
+        default="auto",
         description="bfloat16 autocast for the trainer on a CPU (no loss scaling needed): "
-        "about 1.8x the steps/s of float32 on CPUs with AVX-512 BF16 or AMX.",
+        "true, false, or auto: on where the CPU computes in bfloat16 natively (AVX-512 BF16 "
+        "or AMX: about 1.8x the trainer's steps/s), off where it would be emulated.",
     )
 
     METRICS_LOG_FREQ_STEPS: int = Field(

@@ -11,6 +11,7 @@ from torch.nn import functional
 from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn.inference import cpu_has_native_bf16
 from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
 from alphatriangle.rl.types import Experiences
@@ -43,10 +44,14 @@ def _scheduler(
 
 
 def _autocast_dtype(cfg: TrainConfig, device: torch.device, use_amp: bool) -> torch.dtype | None:
-    """float16 for mixed precision on CUDA, bfloat16 on a CPU when asked, else None (float32)."""
+    """float16 for mixed precision on CUDA; bfloat16 on a CPU when asked, or by default where
+    the CPU has native bfloat16; else None (float32)."""
     if use_amp:
         return torch.float16
-    if cfg.CPU_BF16_TRAINING and device.type == "cpu":
+    if device.type != "cpu":
+        return None
+    wanted = cfg.CPU_BF16_TRAINING
+    if wanted is True or (wanted == "auto" and cpu_has_native_bf16()):
         return torch.bfloat16
     return None
 
