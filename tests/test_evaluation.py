@@ -33,7 +33,12 @@ from alphatriangle.evaluation import (
     resolve_checkpoint,
 )
 from alphatriangle.evaluation.checkpoints import export_agent
-from alphatriangle.evaluation.report_table import BASELINE_ORDER, results_table, run_eval
+from alphatriangle.evaluation.report_table import (
+    BASELINE_ORDER,
+    difference_cell,
+    results_table,
+    run_eval,
+)
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
 
@@ -144,11 +149,20 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     assert proc.stderr.strip().count("\n") == 0
 
 
-def test_eval_table_fits_80_columns() -> None:
+def test_difference_cells_drop_the_decimal_from_a_thousand_points() -> None:
+    assert difference_cell(110.94, 48.76) == "+110.9 ± 48.8"
+    assert difference_cell(-19.44, 37.12) == "-19.4 ± 37.1"
+    assert difference_cell(1032.95, 266.2) == "+1033 ± 266"
+
+
+@pytest.mark.parametrize("scale", [1, 40])
+def test_eval_table_fits_80_columns(scale: int) -> None:
+    """Also with an agent scoring in the thousands (greedy's scores times 40)."""
     seeds = default_seeds(8)
     long_name = "run_20261125_233900_with_a_long_name@40000"
     agent = play_baseline("greedy", seeds, ENV)
-    agent = SuiteResult(long_name, agent.seeds, agent.scores, agent.lengths, agent.lines)
+    scores = [score * scale for score in agent.scores]
+    agent = SuiteResult(long_name, agent.seeds, scores, agent.lengths, agent.lines)
     results = [agent, *(play_baseline(name, seeds, ENV) for name in BASELINE_ORDER)]
     text = io.StringIO()
     Console(file=text, width=80).print(results_table(results, agent))
@@ -158,7 +172,7 @@ def test_eval_table_fits_80_columns() -> None:
     assert {"agent", "planner", "greedy", "random"} <= set(rows)
     planner_diff = paired_difference(agent, results[1])
     half = (planner_diff["ci_high"] - planner_diff["ci_low"]) / 2
-    assert rows["planner"].rstrip().endswith(f"{planner_diff['mean_difference']:+.1f} ± {half:.1f}")
+    assert rows["planner"].rstrip().endswith(difference_cell(planner_diff["mean_difference"], half))
     assert any(f"agent = {long_name}" in line for line in lines)
 
 

@@ -27,6 +27,12 @@ BASELINE_ORDER = ("planner", "greedy", "random")
 """The baselines every table lists, strongest first."""
 
 
+def difference_cell(mean: float, half: float) -> str:
+    """`+12.3 ± 4.5`, in whole points from 1,000 up so that the table keeps to 80 columns."""
+    decimals = 0 if abs(mean) >= 1000 else 1
+    return f"{mean:+.{decimals}f} ± {half:.{decimals}f}"
+
+
 def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
     """One row per policy with the paired difference `reference - policy` and its 95% CI.
 
@@ -55,8 +61,7 @@ def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
             diff = "-"
         else:
             d = paired_difference(reference, result)
-            half = (d["ci_high"] - d["ci_low"]) / 2
-            diff = f"{d['mean_difference']:+.1f} ± {half:.1f}"
+            diff = difference_cell(d["mean_difference"], (d["ci_high"] - d["ci_low"]) / 2)
         table.add_row(labels[id(result)], *cells, diff)
     return table
 
