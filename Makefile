@@ -45,13 +45,13 @@ train: setup
 
 # One arm of a learning A/B (docs/experiments.md): the laptop preset for AB_MINUTES with the
 # settings in SET, same seed as the other arms, then scored at 64 simulations against ab-BASE.
-#   make ab NAME=sym SET="train.SYMMETRY_AUGMENTATION=true" BASE=baseline
+#   make ab NAME=keeptrees SET="train.KEEP_TREES_ON_WEIGHT_UPDATE=true" BASE=baseline
 #   make ab NAME=baseline   (no SET: the preset as it is; its eval has no --vs)
 AB_MINUTES ?= 15
 AB_SEED ?= 7
 AB_DIR ?= runs-ab
 ab: setup
-	test -n "$(NAME)" || (echo "error: give NAME=<arm name>, e.g. make ab NAME=sym SET=..." && false)
+	test -n "$(NAME)" || (echo "error: give NAME=<arm name>, e.g. make ab NAME=keeptrees SET=..." && false)
 	$(BIN)/alphatriangle train --preset laptop --minutes $(AB_MINUTES) --seed $(AB_SEED) \
 		--run-name ab-$(NAME) --no-resume $(foreach s,$(SET),--set $(s)) \
 		--set persistence.ROOT_DATA_DIR=$(AB_DIR)
