@@ -31,6 +31,7 @@ from alphatriangle.evaluation import (
     play_suite,
     read_seeds,
     resolve_checkpoint,
+    selection_seeds,
 )
 from alphatriangle.evaluation.checkpoints import export_agent
 from alphatriangle.evaluation.report_table import (
@@ -87,6 +88,12 @@ def test_paired_difference_and_its_interval() -> None:
     assert d["ci_high"] == pytest.approx(2.5 + half, rel=1e-5)
     with pytest.raises(ValueError, match="same seeds"):
         paired_difference(a, SuiteResult("c", [9, 2, 3, 4], a.scores, a.lengths, a.lines))
+
+
+def test_checkpoints_are_picked_on_seeds_outside_the_default_suite() -> None:
+    assert default_seeds(3) == [20_240_001, 20_240_002, 20_240_003]
+    assert selection_seeds(3) == [10_240_001, 10_240_002, 10_240_003]
+    assert set(selection_seeds(100_000)).isdisjoint(default_seeds(100_000))
 
 
 def test_seed_files_and_checkpoint_resolution(tmp_path: Path) -> None:

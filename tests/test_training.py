@@ -18,7 +18,7 @@ from waiting import wait_for
 from alphatriangle.config import RunConfig, load_run_config
 from alphatriangle.data import DataManager, PathManager, RunCounters
 from alphatriangle.data.serializer import buffer_from_file, read_json
-from alphatriangle.evaluation import default_seeds, play_baseline
+from alphatriangle.evaluation import play_baseline, selection_seeds
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
 
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -65,7 +65,7 @@ def _check_evaluation(client: Any, run_id: str, config: RunConfig, paths: PathMa
     """One evaluation at step 20 with the baselines' means, the best checkpoint and replay."""
     evaluations = client.get_metric_history(run_id, "Eval/Mean")
     assert [int(m.step) for m in evaluations] == [20]
-    seeds = default_seeds(config.train.EVAL_GAMES)
+    seeds = selection_seeds(config.train.EVAL_GAMES)
     for policy in ("planner", "greedy"):
         reference = client.get_metric_history(run_id, f"Eval/{policy.title()}_Mean")
         expected = play_baseline(policy, seeds, config.env, config.planner).summary()["mean"]

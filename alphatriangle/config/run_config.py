@@ -84,7 +84,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "env": SCORE_REWARDS,
         "mcts": {"NUM_SIMULATIONS": 24, "GUMBEL_MAX_CONSIDERED_ACTIONS": 8},
         "train": {
-            "MAX_TRAINING_STEPS": 50_000,
+            "MAX_TRAINING_STEPS": 200_000,  # far above a CPU's hour: the time budget ends the run
             "MAX_TRAINING_MINUTES": 60,
             "PLANNER_WARM_START_STEPS": 3_000,
             "NUM_SELF_PLAY_WORKERS": 2,

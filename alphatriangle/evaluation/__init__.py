@@ -15,6 +15,7 @@ from alphatriangle.evaluation.suite import (
     play_baseline,
     play_suite,
     read_seeds,
+    selection_seeds,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "play_suite",
     "read_seeds",
     "resolve_checkpoint",
+    "selection_seeds",
 ]

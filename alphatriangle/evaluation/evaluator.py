@@ -9,10 +9,10 @@ from alphatriangle.config import RunConfig
 from alphatriangle.evaluation.replay import record_game, replay_html
 from alphatriangle.evaluation.suite import (
     MovePlayed,
-    default_seeds,
     evaluation_mcts,
     play_agent,
     play_baseline,
+    selection_seeds,
 )
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
@@ -46,7 +46,7 @@ class Evaluator:
         self.network = NeuralNetwork(
             config.model, config.env, device="cpu", inference=train.INFERENCE_BACKEND
         )
-        self.seeds = default_seeds(train.EVAL_GAMES)
+        self.seeds = selection_seeds(train.EVAL_GAMES)
         self.mcts = evaluation_mcts(config)
         self.baselines_reported = False
 

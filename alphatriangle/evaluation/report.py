@@ -7,7 +7,7 @@ from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, PathManager
 from alphatriangle.data.schemas import upgrade_configs
 from alphatriangle.evaluation.checkpoints import CheckpointError
-from alphatriangle.evaluation.suite import default_seeds, play_baseline
+from alphatriangle.evaluation.suite import play_baseline, selection_seeds
 
 Series = tuple[list[int], list[float]]
 
@@ -66,7 +66,7 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
     if not series:
         raise CheckpointError(f"run {paths.run_name!r} has no logged metrics yet")
     config = RunConfig.model_validate(upgrade_configs(json.loads(paths.config_path.read_text())))
-    seeds = default_seeds(config.train.EVAL_GAMES)
+    seeds = selection_seeds(config.train.EVAL_GAMES)
     references = {
         name: play_baseline(name, seeds, config.env, config.planner).summary()["mean"]
         for name in ("planner", "greedy")

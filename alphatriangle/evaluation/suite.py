@@ -22,6 +22,9 @@ from alphatriangle.nn import NeuralNetwork
 
 DEFAULT_SEED_BASE = 20_240_001
 """The default suite is seeds DEFAULT_SEED_BASE .. DEFAULT_SEED_BASE + games - 1."""
+SELECTION_SEED_BASE = 10_240_001
+"""The in-training evaluation's seeds start here: the best checkpoint is picked on games
+disjoint from the default suite, so `eval` on the default seeds scores it on unseen games."""
 
 ActionChooser = Callable[[GameBatch], npt.NDArray[np.int64]]
 Candidate = tuple[int, float, float]
@@ -58,6 +61,11 @@ class SuiteResult:
 
 def default_seeds(games: int) -> list[int]:
     return list(range(DEFAULT_SEED_BASE, DEFAULT_SEED_BASE + games))
+
+
+def selection_seeds(games: int) -> list[int]:
+    """Seeds of the in-training evaluation that picks the best checkpoint."""
+    return list(range(SELECTION_SEED_BASE, SELECTION_SEED_BASE + games))
 
 
 def read_seeds(path: Path) -> list[int]:
