@@ -34,6 +34,7 @@ from alphatriangle.evaluation import (
     selection_seeds,
 )
 from alphatriangle.evaluation.checkpoints import export_agent
+from alphatriangle.evaluation.report import reference_means
 from alphatriangle.evaluation.report_table import (
     BASELINE_ORDER,
     difference_cell,
@@ -316,6 +317,14 @@ def test_watch_bad_input_gets_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "no checkpoint at 'nothing-here'" in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_report_scales_by_the_baselines_the_run_logged_else_plays_them() -> None:
+    config = load_run_config("quick")
+    greedy = play_baseline("greedy", selection_seeds(config.train.EVAL_GAMES), config.env)
+    series = {"Eval/Planner_Mean": ([20, 40], [321.5, 321.5])}
+    means = reference_means(series, config)
+    assert means == {"planner": 321.5, "greedy": pytest.approx(greedy.summary()["mean"])}
 
 
 def test_report_plots_the_runs_curves(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, PathManager
 from alphatriangle.data.schemas import upgrade_configs
 from alphatriangle.evaluation.checkpoints import CheckpointError
+from alphatriangle.evaluation.evaluator import REFERENCE_BASELINES
 from alphatriangle.evaluation.suite import play_baseline, selection_seeds
 
 Series = tuple[list[int], list[float]]
@@ -53,6 +54,21 @@ def smooth(values: list[float], window: int) -> list[float]:
     return out
 
 
+def reference_means(series: dict[str, Series], config: RunConfig) -> dict[str, float]:
+    """The planner's and greedy's means on the run's evaluation seeds: as the run logged
+    them, else played now on the selection seeds (a run with no evaluation yet)."""
+    seeds = selection_seeds(config.train.EVAL_GAMES)
+    means = {}
+    for name in REFERENCE_BASELINES:
+        logged = series.get(f"Eval/{name.title()}_Mean")
+        means[name] = (
+            logged[1][-1]
+            if logged
+            else play_baseline(name, seeds, config.env, config.planner).summary()["mean"]
+        )
+    return means
+
+
 def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
     """Plot the run's curves; the planner's and greedy's means on the evaluation seeds for
     scale."""
@@ -66,11 +82,7 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
     if not series:
         raise CheckpointError(f"run {paths.run_name!r} has no logged metrics yet")
     config = RunConfig.model_validate(upgrade_configs(json.loads(paths.config_path.read_text())))
-    seeds = selection_seeds(config.train.EVAL_GAMES)
-    references = {
-        name: play_baseline(name, seeds, config.env, config.planner).summary()["mean"]
-        for name in ("planner", "greedy")
-    }
+    references = reference_means(series, config)
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     for ax, (title, tags) in zip(axes.flat, PANELS, strict=True):
         for tag in tags:
