@@ -157,28 +157,33 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     assert proc.stderr.strip().count("\n") == 0
 
 
-def test_difference_cells_drop_the_decimal_from_a_thousand_points() -> None:
+def test_difference_cells_drop_the_decimal_from_a_thousand_points_or_a_wide_interval() -> None:
     assert difference_cell(110.94, 48.76) == "+110.9 ± 48.8"
     assert difference_cell(-19.44, 37.12) == "-19.4 ± 37.1"
     assert difference_cell(1032.95, 266.2) == "+1033 ± 266"
+    assert difference_cell(328.24, 375.31) == "+328 ± 375"
 
 
-@pytest.mark.parametrize("scale", [1, 40])
+@pytest.mark.parametrize("scale", [1, 40, 100])
 def test_eval_table_fits_80_columns(scale: int) -> None:
-    """Also with an agent scoring in the thousands (greedy's scores times 40)."""
+    """Also with agents scoring in the thousands and tens of thousands (greedy's scores
+    times 40 or 100) and a `vs` agent 80% as strong, nothing cut off."""
     seeds = default_seeds(8)
     long_name = "run_20261125_233900_with_a_long_name@40000"
     agent = play_baseline("greedy", seeds, ENV)
     scores = [score * scale for score in agent.scores]
-    agent = SuiteResult(long_name, agent.seeds, scores, agent.lengths, agent.lines)
-    results = [agent, *(play_baseline(name, seeds, ENV) for name in BASELINE_ORDER)]
+    lengths = [length * min(scale, 10) for length in agent.lengths]
+    vs = SuiteResult("vs_run@2000", agent.seeds, [s * 0.8 for s in scores], lengths, agent.lines)
+    agent = SuiteResult(long_name, agent.seeds, scores, lengths, agent.lines)
+    results = [agent, vs, *(play_baseline(name, seeds, ENV) for name in BASELINE_ORDER)]
     text = io.StringIO()
     Console(file=text, width=80).print(results_table(results, agent))
     lines = text.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80
+    assert "…" not in text.getvalue()
     rows = {line.split()[0]: line for line in lines if line.strip()}
     assert {"agent", "planner", "greedy", "random"} <= set(rows)
-    planner_diff = paired_difference(agent, results[1])
+    planner_diff = paired_difference(agent, results[2])
     half = (planner_diff["ci_high"] - planner_diff["ci_low"]) / 2
     assert rows["planner"].rstrip().endswith(difference_cell(planner_diff["mean_difference"], half))
     assert any(f"agent = {long_name}" in line for line in lines)

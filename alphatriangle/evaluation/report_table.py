@@ -28,8 +28,9 @@ BASELINE_ORDER = ("planner", "greedy", "random")
 
 
 def difference_cell(mean: float, half: float) -> str:
-    """`+12.3 ± 4.5`, in whole points from 1,000 up so that the table keeps to 80 columns."""
-    decimals = 0 if abs(mean) >= 1000 else 1
+    """`+12.3 ± 4.5`; in whole points from a mean of 1,000 or a half-width of 100 up, where
+    the tenth is noise, so that the table keeps to 80 columns."""
+    decimals = 0 if abs(mean) >= 1000 or half >= 100 else 1
     return f"{mean:+.{decimals}f} ± {half:.{decimals}f}"
 
 
@@ -49,6 +50,7 @@ def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
         caption=caption or None,
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
     table.add_column("policy", no_wrap=True)
     for header in HEADERS:
