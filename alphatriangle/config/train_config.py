@@ -198,7 +198,12 @@ class TrainConfig(BaseModel):
         ge=1,
         description="Steps between evaluations (they pick the best checkpoint).",
     )
-    EVAL_GAMES: int = Field(default=32, ge=1, description="Seeded games in the evaluation suite.")
+    EVAL_GAMES: int = Field(
+        default=32,
+        ge=1,
+        description="Games of the in-training evaluation, on seeds disjoint from eval's default "
+        "suite.",
+    )
     EVAL_SIMULATIONS: int | None = Field(
         default=None, ge=1, description="Search budget when evaluating; None: the run's own."
     )
