@@ -34,6 +34,11 @@ REFERENCE_BASELINES = ("planner", "greedy")
 """Logged once per run as `Eval/Planner_Mean` and `Eval/Greedy_Mean`, for reference."""
 
 
+def reference_tag(policy: str) -> str:
+    """The metric a reference baseline's mean is logged under (`report` reads it back)."""
+    return f"Eval/{policy.title()}_Mean"
+
+
 class Evaluator:
     """Plays the fixed suite with the search used for evaluation (no noise, best move)."""
 

@@ -7,7 +7,7 @@ from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, PathManager
 from alphatriangle.data.schemas import upgrade_configs
 from alphatriangle.evaluation.checkpoints import CheckpointError
-from alphatriangle.evaluation.evaluator import REFERENCE_BASELINES
+from alphatriangle.evaluation.evaluator import REFERENCE_BASELINES, reference_tag
 from alphatriangle.evaluation.suite import play_baseline, selection_seeds
 
 Series = tuple[list[int], list[float]]
@@ -60,7 +60,7 @@ def reference_means(series: dict[str, Series], config: RunConfig) -> dict[str, f
     seeds = selection_seeds(config.train.EVAL_GAMES)
     means = {}
     for name in REFERENCE_BASELINES:
-        logged = series.get(f"Eval/{name.title()}_Mean")
+        logged = series.get(reference_tag(name))
         means[name] = (
             logged[1][-1]
             if logged

@@ -4,6 +4,7 @@ replay files and their MLflow upload, failures."""
 import logging
 from typing import Any
 
+from alphatriangle.evaluation.evaluator import evaluator_actor, reference_tag
 from alphatriangle.nn.network import Weights
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.mlflow_artifacts import log_artifacts
@@ -31,8 +32,6 @@ class EvaluationManager:
 
     def start(self, weights: Weights, global_step: int) -> None:
         """Evaluate `weights` (already saved as the checkpoint of `global_step`)."""
-        from alphatriangle.evaluation.evaluator import evaluator_actor
-
         if self.evaluator is None:
             self.evaluator = evaluator_actor().remote(self.components.config)
         self.in_flight = self.evaluator.evaluate.remote(weights, global_step)
@@ -56,7 +55,7 @@ class EvaluationManager:
         info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
         metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
         for policy, baseline_mean in outcome.baseline_means.items():
-            metrics[f"Eval/{policy.title()}_Mean"] = [(baseline_mean, info)]
+            metrics[reference_tag(policy)] = [(baseline_mean, info)]
         c.stats_collector_actor.log_batch.remote(metrics)
         mean = outcome.summary["mean"]
         logger.info("evaluation at step %d: mean score %.1f (best game %.0f, seed %d)",
