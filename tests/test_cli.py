@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+import torch
 
 from alphatriangle.config import EnvConfig
 from alphatriangle.data.run_lock import LOCK_FILE
@@ -219,6 +220,8 @@ def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -
         (["--config", str(bad_toml)], "is not valid"),
         (["--config", str(unknown)], "unknown section 'optimizer'"),
     ]
+    if not torch.cuda.is_available():
+        cases.append((["--set", "train.WORKER_DEVICE=cuda"], "no CUDA GPU is available"))
     for args, message in cases:
         proc = subprocess.run([*CLI, "train", *args], capture_output=True, text=True, timeout=120,
                               cwd=tmp_path)  # fmt: skip

@@ -38,6 +38,8 @@ from alphatriangle.evaluation.report import reference_means
 from alphatriangle.evaluation.report_table import (
     BASELINE_ORDER,
     difference_cell,
+    eval_payload,
+    merge_payloads,
     results_table,
     run_eval,
 )
@@ -89,6 +91,30 @@ def test_paired_difference_and_its_interval() -> None:
     assert d["ci_high"] == pytest.approx(2.5 + half, rel=1e-5)
     with pytest.raises(ValueError, match="same seeds"):
         paired_difference(a, SuiteResult("c", [9, 2, 3, 4], a.scores, a.lengths, a.lines))
+
+
+def test_results_on_disjoint_seed_files_merge_into_one_in_seed_order() -> None:
+    def shard(seeds: list[int], agent: list[float], planner: list[float]) -> dict[str, object]:
+        results = [
+            SuiteResult("agent", seeds, agent, [5] * len(seeds), [1] * len(seeds)),
+            SuiteResult("planner", seeds, planner, [3] * len(seeds), [0] * len(seeds)),
+        ]
+        return eval_payload("models/x", 256, results)
+
+    first, second = shard([3, 1], [30.0, 10.0], [6.0, 4.0]), shard([2], [20.0], [8.0])
+    merged = merge_payloads([first, second])
+    agent, planner = merged["results"]
+    assert agent["seeds"] == [1, 2, 3] and agent["scores"] == [10.0, 20.0, 30.0]
+    assert planner["scores"] == [4.0, 8.0, 6.0] and agent["summary"]["games"] == 3.0
+    assert (merged["checkpoint"], merged["simulations"]) == ("models/x", 256)
+    half = 1.959964 * np.std([6.0, 12.0, 24.0], ddof=1) / np.sqrt(3)
+    difference = merged["paired_differences"]["planner"]
+    assert difference["mean_difference"] == pytest.approx(14.0)
+    assert difference["ci_high"] == pytest.approx(14.0 + half, rel=1e-5)
+    with pytest.raises(ValueError, match="seed 2 is in two"):
+        merge_payloads([first, second, second])
+    with pytest.raises(ValueError, match="same agents at the same budget"):
+        merge_payloads([first, {**second, "simulations": 64}])
 
 
 def test_checkpoints_are_picked_on_seeds_outside_the_default_suite() -> None:

@@ -50,9 +50,11 @@ class TrainConfig(BaseModel):
         "onnxruntime is installed).",
     )
     WORKER_DEVICE: str = Field(
-        description="Where self-play workers run their network: cpu or cuda.",
+        description="Where self-play workers run their network: cpu, cuda, or auto (CUDA when "
+        "present). The laptop network is fastest on the CPU (ONNX Runtime); larger ones need "
+        "the GPU.",
         default="cpu",
-        pattern=r"^(cpu|cuda(:\d+)?)$",
+        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
     )
     SELF_PLAY_GAMES_PER_WORKER: int = Field(
         default=32, ge=1, description="Games each worker plays at once (one batched search)."

@@ -99,14 +99,56 @@ def run_eval(
     results += [play_baseline(name, seeds, env, agent.config.planner) for name in BASELINE_ORDER]
     console.print(results_table(results, results[0]))
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
-    payload = {
-        "checkpoint": str(agent.checkpoint_dir),
-        "simulations": mcts.NUM_SIMULATIONS,
-        "results": [r.to_json() for r in results],
-        "paired_differences": {r.name: paired_difference(results[0], r) for r in results[1:]},
-    }
+    payload = eval_payload(str(agent.checkpoint_dir), mcts.NUM_SIMULATIONS, results)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
         console.print(f"wrote {json_path}")
     return payload
+
+
+def eval_payload(checkpoint: str, simulations: int, results: list[SuiteResult]) -> dict[str, Any]:
+    """What `eval --json` writes: every policy's games, and the first one's paired differences."""
+    return {
+        "checkpoint": checkpoint,
+        "simulations": simulations,
+        "results": [r.to_json() for r in results],
+        "paired_differences": {r.name: paired_difference(results[0], r) for r in results[1:]},
+    }
+
+
+def merge_payloads(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """One `eval --json` payload from several on disjoint seed files (an evaluation spread
+    over cores or machines): each policy's games joined in seed order, differences recomputed."""
+    if not payloads:
+        raise ValueError("no results to merge")
+    first = payloads[0]
+    names = [r["name"] for r in first["results"]]
+    for payload in payloads[1:]:
+        same_search = (payload["checkpoint"], payload["simulations"]) == (
+            first["checkpoint"],
+            first["simulations"],
+        )
+        if not same_search or [r["name"] for r in payload["results"]] != names:
+            raise ValueError("results to merge must be of the same agents at the same budget")
+    merged = []
+    for index, name in enumerate(names):
+        games: dict[int, tuple[float, int, int]] = {}
+        for payload in payloads:
+            r = payload["results"][index]
+            columns = (r["seeds"], r["scores"], r["lengths"], r["lines"])
+            for seed, score, length, lines in zip(*columns, strict=True):
+                if seed in games:
+                    raise ValueError(f"seed {seed} is in two of the results to merge")
+                games[seed] = (score, length, lines)
+        seeds = sorted(games)
+        merged.append(
+            SuiteResult(
+                name,
+                seeds,
+                scores=[games[s][0] for s in seeds],
+                lengths=[games[s][1] for s in seeds],
+                lines=[games[s][2] for s in seeds],
+            )
+        )
+    return eval_payload(first["checkpoint"], first["simulations"], merged)

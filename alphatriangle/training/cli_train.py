@@ -88,6 +88,13 @@ def train_command(request: TrainRequest, console: Console) -> int:
     try:
         config = load_run_config(request.preset, request.config_file, request.overrides, settings)
         resolve_device(config.train.DEVICE)
+        try:
+            resolve_device(config.train.WORKER_DEVICE)
+        except ValueError:
+            raise ValueError(
+                f"train.WORKER_DEVICE is {config.train.WORKER_DEVICE!r} but no CUDA GPU is "
+                "available; use cpu or auto"
+            ) from None
         if request.run_name is not None:
             check_run_name(request.run_name)
     except (ConfigError, ValueError) as error:
