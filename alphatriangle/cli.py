@@ -1,5 +1,6 @@
 """The `alphatriangle` command line: train, eval, watch, export, report, play and bench."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, get_args
@@ -86,6 +87,7 @@ def play(
         raise UserError("--simulations sets an agent's search: add --policy agent --agent PATH")
     from alphatriangle.evaluation import CheckpointError, load_agent
     from alphatriangle.evaluation.suite import AgentChooser, baseline_chooser, evaluation_mcts
+    from alphatriangle.game.rng import fresh_seed
 
     if agent is not None:
         try:
@@ -94,8 +96,9 @@ def play(
             raise UserError(str(error)) from None
         env = loaded.config.env
         mcts = evaluation_mcts(loaded.config, simulations)
-        chooser: Chooser = AgentChooser(loaded.network, mcts, env, 1)
-        state = GameState(env, initial_seed=seed)
+        game_seed = fresh_seed() if seed is None else seed
+        state = GameState(env, initial_seed=game_seed)
+        chooser: Chooser = AgentChooser(loaded.network, mcts, env, [game_seed])
         name = loaded.name
     else:
         chooser = baseline_chooser(policy, [seed])
@@ -177,15 +180,28 @@ def evaluate(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the results here.")
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Processes playing disjoint shards of the seeds (default: cores)."
+        ),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a search setting: mcts.KEY=value (repeatable)."),
+    ] = None,
 ) -> None:
     """Score an agent on a fixed suite of seeds against the planner, greedy and random."""
     from alphatriangle.evaluation import CheckpointError
-    from alphatriangle.evaluation.report_table import run_eval
+    from alphatriangle.evaluation.report_table import EvalRequest, run_eval
+    from alphatriangle.evaluation.suite import default_seeds, read_seeds
 
     if seeds != "default" and not Path(seeds).is_file():
         raise UserError(f"--seeds must be 'default' or an existing file; {seeds!r} is neither")
     try:
-        run_eval(checkpoint, games, seeds, simulations, vs, json_path, console)
+        suite = default_seeds(games) if seeds == "default" else read_seeds(Path(seeds))[:games]
+        request = EvalRequest(checkpoint, suite, simulations, vs, tuple(overrides or ()))
+        run_eval(request, processes or os.cpu_count() or 1, json_path, console)
     except (CheckpointError, ValueError) as error:
         raise UserError(str(error)) from None
 
@@ -356,6 +372,41 @@ def bench_search(
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
     train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
     run_search_benchmark(seconds, ModelConfig(), mcts, train, out, console)
+
+
+@bench_app.command("scaling")
+def bench_scaling(
+    agent: Annotated[
+        str, typer.Argument(help="Run name, checkpoint or exported agent (models/laptop).")
+    ] = "models/laptop",
+    positions: Annotated[int, typer.Option(min=2, help="Positions from the agent's games.")] = 128,
+    simulations: Annotated[
+        list[int] | None, typer.Option(min=1, help="Budgets to compare (repeatable).")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a search setting: mcts.KEY=value (repeatable)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/scaling.json"
+    ),
+) -> None:
+    """Whether more simulations steady the agent's choice: agreement of two independent
+    searches, the chosen move's optimism gap and Q spread, at each budget."""
+    from alphatriangle.bench.scaling import run_scaling_benchmark
+    from alphatriangle.config import override_search
+    from alphatriangle.evaluation import CheckpointError
+    from alphatriangle.evaluation.checkpoints import load_agent
+    from alphatriangle.evaluation.suite import evaluation_mcts
+
+    try:
+        loaded = load_agent(agent)
+        mcts = override_search(evaluation_mcts(loaded.config), overrides or [])
+    except (CheckpointError, ValueError) as error:
+        raise UserError(str(error)) from None
+    run_scaling_benchmark(
+        loaded.network, mcts, loaded.name, positions, simulations or [16, 64, 256], out, console
+    )
 
 
 @bench_app.command("train")

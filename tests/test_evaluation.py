@@ -37,6 +37,7 @@ from alphatriangle.evaluation.checkpoints import export_agent
 from alphatriangle.evaluation.report import reference_means
 from alphatriangle.evaluation.report_table import (
     BASELINE_ORDER,
+    EvalRequest,
     difference_cell,
     eval_payload,
     merge_payloads,
@@ -152,10 +153,11 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     out = tmp_path / "eval.json"
     proc = subprocess.run(
         [*CLI, "eval", str(first), "--games", "6", "--simulations", "2", "--vs", str(second),
-         "--json", str(out)],
+         "--json", str(out), "--processes", "2"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "on 6 games in 2 processes" in proc.stdout
     report = json.loads(out.read_text())
     names = [r["name"] for r in report["results"]]
     assert names == ["r1@3", "r2@5", "planner", "greedy", "random"]
@@ -171,8 +173,23 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     for name in ("planner", "greedy", "random", "mean", "median", "p10", "p90"):
         assert name in proc.stdout
     assert "agent = r1@3" in proc.stdout and "vs = r2@5" in proc.stdout
-    alone = run_eval(str(second), 6, "default", 2, None, None, Console(file=io.StringIO()))
+    # The same games in one process as in two shards: streams follow each game's seed.
+    alone = run_eval(
+        EvalRequest(str(second), default_seeds(6), 2), 1, None, Console(file=io.StringIO())
+    )
     assert alone["results"][0]["scores"] == report["results"][1]["scores"]
+    assert alone["results"][0]["lengths"] == report["results"][1]["lengths"]
+    widening = ("mcts.CHANCE_SAMPLING=widening",)
+    wider = run_eval(
+        EvalRequest(str(second), default_seeds(6), 2, overrides=widening),
+        1, None, Console(file=io.StringIO()),
+    )  # fmt: skip
+    assert wider["results"][0]["seeds"] == default_seeds(6)
+    proc = subprocess.run(
+        [*CLI, "eval", str(first), "--games", "2", "--set", "train.BATCH_SIZE=3"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "only search settings (mcts.KEY=value)" in proc.stderr
     other_board = load_run_config("quick", overrides=["env.NUM_SHAPE_SLOTS=2"])
     third = _save_agent(tmp_path, "r3", other_board, step=1)
     proc = subprocess.run(
@@ -218,7 +235,9 @@ def test_eval_table_fits_80_columns(scale: int) -> None:
 def test_exported_agent_loads_and_keeps_what_was_there(tmp_path: Path) -> None:
     config = load_run_config("quick")
     step_dir = _save_agent(tmp_path, "ex", config, step=9)
-    evaluation = run_eval(str(step_dir), 3, "default", 2, None, None, Console(file=io.StringIO()))
+    evaluation = run_eval(
+        EvalRequest(str(step_dir), default_seeds(3), 2), 1, None, Console(file=io.StringIO())
+    )
     out = tmp_path / "models" / "mine"
     export_agent(str(step_dir), out, evaluation, root=tmp_path)
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "agent.json", "model.safetensors"]
@@ -229,7 +248,9 @@ def test_exported_agent_loads_and_keeps_what_was_there(tmp_path: Path) -> None:
     assert exported.name == "ex@9" and exported.config == original.config
     for key, value in original.network.get_weights().items():
         assert np.array_equal(exported.network.get_weights()[key], value)
-    again = run_eval(str(out), 3, "default", 2, None, None, Console(file=io.StringIO()))
+    again = run_eval(
+        EvalRequest(str(out), default_seeds(3), 2), 1, None, Console(file=io.StringIO())
+    )
     assert again["results"][0]["scores"] == evaluation["results"][0]["scores"]
 
     before = (out / "model.safetensors").read_bytes()

@@ -84,7 +84,13 @@ def test_more_simulations_find_the_best_arm(root: str) -> None:
     assert found == [0.0, 1.0]
 
 
-def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
+@pytest.mark.parametrize(
+    "sampling",
+    [{"MAX_CHANCE_OUTCOMES": 1500}, {"CHANCE_SAMPLING": "widening", "CHANCE_WIDENING": 4.0}],
+)
+def test_chance_node_value_approaches_the_expectation_over_refills(
+    sampling: dict[str, object],
+) -> None:
     # Every down cell filled but (0, 4) and every line keeps an empty up cell: the single
     # down triangle has exactly one legal move, which empties all slots (a refill).
     up_cells = {(r, c) for line in TABLES.lines for (r, c) in line[:1] if (r + c) % 2 == 1}
@@ -106,7 +112,7 @@ def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
         return logits, (shapes[:, 0].astype(np.float32) / 10.0)
 
     config = MCTSConfig(NUM_SIMULATIONS=1500, ROOT_SELECTION="puct", MAX_SEARCH_DEPTH=1,
-                        MAX_CHANCE_OUTCOMES=1500, DISCOUNT=0.9)  # fmt: skip
+                        DISCOUNT=0.9, **sampling)  # fmt: skip
     search, _ = _search(config, [state], value_of_shapes)
     tree = search.tree
     chance = int(tree.children_index[0, 0, action])
@@ -125,7 +131,12 @@ def test_chance_node_value_approaches_the_expectation_over_refills() -> None:
         outcomes.done, ENV.PENALTY_GAME_OVER, ENV.REWARD_PER_STEP_ALIVE + 0.9 * triples[:, 0] / 10
     )
     expectation = float(returns.mean())
-    standard_error = float(returns.std() / np.sqrt(config.NUM_SIMULATIONS))
+    # Capped draws a refill per visit (1,500 samples); widening keeps ceil(4 sqrt(1500)) = 155
+    # outcomes, each visited about equally.
+    kept = int(tree.node_num_children[0, chance])
+    samples = config.NUM_SIMULATIONS if "MAX_CHANCE_OUTCOMES" in sampling else kept
+    assert "MAX_CHANCE_OUTCOMES" in sampling or kept == 155
+    standard_error = float(returns.std() / np.sqrt(samples))
     assert 0.0 < outcomes.done.mean() < 1.0
     assert abs(estimate - expectation) < 4 * standard_error
 

@@ -5,11 +5,15 @@ import math
 import numpy as np
 import pytest
 
+from alphatriangle.config import EnvConfig
+from alphatriangle.game.geometry import engine_tables
+from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts.action_selection import (
     gumbel_interior_action,
     gumbel_root_action,
     puct_action,
 )
+from alphatriangle.mcts.chance import chance_sampler, widened_outcomes, widened_step
 from alphatriangle.mcts.qtransforms import completed_q_by_mix_value, q_by_parent_and_siblings
 from alphatriangle.mcts.seq_halving import considered_visit_sequence, considered_visit_table
 from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, allocate_tree, keep_subtree
@@ -127,3 +131,61 @@ def test_keep_subtree_renumbers_the_kept_nodes_in_order() -> None:
     assert tree.node_count[0] == 2
     assert tree.node_visits[0, :2].tolist() == [5, 2]
     assert tree.children_index[0, 0].tolist() == [-1, 1, -1]
+
+
+def test_widening_keeps_outcomes_growing_with_the_square_root_of_visits() -> None:
+    # ceil(2 * sqrt(v)): v = 0 -> 1 (at least one), 1 -> 2, 2 -> 3 (2.83), 4 -> 4, 16 -> 8.
+    assert [widened_outcomes(2.0, v, 100) for v in (0, 1, 2, 4, 16)] == [1, 2, 3, 4, 8]
+    assert widened_outcomes(2.0, 10_000, 12) == 12
+    assert widened_outcomes(0.5, 9, 100) == 2
+
+
+def _chance_tree(visits: list[int]) -> Tree:
+    """Node 0 (decision) -a0-> node 1 (chance, empty board) with outcomes 2.. holding hands
+    [k, k, k] and the given visits; node 1 has their sum."""
+    tree = allocate_tree(games=1, capacity=8, num_actions=4, num_slots=3)
+    tree.node_kind[0, :2] = [DECISION, CHANCE]
+    tree.children_index[0, 0, 0] = 1
+    for k, v in enumerate(visits):
+        tree.children_index[0, 1, k] = 2 + k
+        tree.node_shapes[0, 2 + k] = k
+        tree.node_visits[0, 2 + k] = v
+    tree.node_num_children[0, 1] = len(visits)
+    tree.node_visits[0, 1] = sum(visits)
+    tree.node_count[0] = 2 + len(visits)
+    return tree
+
+
+def test_widened_step_revisits_the_least_visited_outcome_until_a_new_one_is_due() -> None:
+    t = engine_tables(EnvConfig()).core
+    hands = np.zeros((1, 3), dtype=np.int8)
+    rng = seed_states([5])
+    # 4 visits, widening 1: ceil(sqrt(4)) = 2 outcomes, both kept: the least visited (rank 1).
+    sampler = chance_sampler(1, 4, 3, widening=1.0, most=8, common=True)
+    tree = _chance_tree([3, 1])
+    assert widened_step(t, tree, sampler, rng, hands, 0, 1, 0) == (1, 3, False)
+    # 5 visits: ceil(sqrt(5)) = 3: a third outcome, row 2 of level 0's common refills.
+    tree = _chance_tree([3, 2])
+    rank, child, new = widened_step(t, tree, sampler, rng, hands, 0, 1, 0)
+    assert (rank, child, new) == (2, 4, True)
+    assert sampler.drawn[0].tolist() == [3, 0, 0, 0]
+    assert tree.node_shapes[0, 4].tolist() == sampler.table[0, 0, 2].tolist()
+    assert tree.node_num_children[0, 1] == 3 and tree.node_count[0] == 5
+    assert not tree.node_terminal[0, 4]  # any refill fits an empty board
+
+
+def test_common_refills_give_sibling_chance_nodes_the_same_outcomes() -> None:
+    t = engine_tables(EnvConfig()).core
+    hands = np.zeros((1, 3), dtype=np.int8)
+    sampler = chance_sampler(1, 4, 3, widening=1.0, most=8, common=True)
+    first, second = _chance_tree([]), _chance_tree([])
+    rng = seed_states([5])
+    for _ in range(3):
+        for tree in (first, second):
+            _, child, _ = widened_step(t, tree, sampler, rng, hands, 0, 1, 2)
+            tree.node_visits[0, 1] += 1
+            tree.node_visits[0, child] += 1
+    # visits 0, 1, 2 allow 1, 1, 2 outcomes: two outcomes each, the same two hands.
+    kept = [tree.node_shapes[0, 2:4].tolist() for tree in (first, second)]
+    assert kept[0] == kept[1] == sampler.table[0, 2, :2].tolist()
+    assert sampler.drawn[0].tolist() == [0, 0, 2, 0]

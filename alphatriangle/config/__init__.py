@@ -11,6 +11,7 @@ from alphatriangle.config.run_config import (
     ConfigError,
     RunConfig,
     load_run_config,
+    override_search,
 )
 from alphatriangle.config.train_config import TrainConfig
 
@@ -27,4 +28,5 @@ __all__ = [
     "RunConfig",
     "TrainConfig",
     "load_run_config",
+    "override_search",
 ]

@@ -78,8 +78,23 @@ class MCTSConfig(BaseModel):
     MAX_SEARCH_DEPTH: int = Field(
         default=64, ge=1, description="Decision nodes a simulation may descend through."
     )
+    CHANCE_SAMPLING: Literal["capped", "widening"] = Field(
+        default="capped",
+        description="capped: a chance node keeps up to MAX_CHANCE_OUTCOMES distinct refills, "
+        "then revisits one at random; widening: it keeps ceil(CHANCE_WIDENING * sqrt(visits)) "
+        "sampled refills and visits the least-visited, so its value converges to the "
+        "expectation as visits grow.",
+    )
     MAX_CHANCE_OUTCOMES: int = Field(
-        default=8, ge=1, description="Distinct refills sampled and kept per chance node."
+        default=8, ge=1, description="capped: distinct refills kept per chance node."
+    )
+    CHANCE_WIDENING: float = Field(
+        default=2.0, gt=0.0, description="widening: outcomes kept = ceil(this * sqrt(visits))."
+    )
+    COMMON_REFILLS: bool = Field(
+        default=True,
+        description="widening: the k-th refill of every chance node at the same depth of a "
+        "search is the same draw, so sibling moves are compared on the same futures.",
     )
     REUSE_TREE: bool = Field(
         default=True, description="Keep the played move's subtree for the next search."

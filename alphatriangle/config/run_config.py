@@ -205,3 +205,19 @@ def load_run_config(
         return RunConfig.model_validate(merged)
     except ValidationError as error:
         raise ConfigError(f"invalid configuration: {one_line(error)}") from None
+
+
+def override_search(mcts: MCTSConfig, overrides: list[str]) -> MCTSConfig:
+    """`mcts` with `mcts.KEY=value` overrides (an agent's search at play time); raises
+    `ConfigError` for another section or an invalid value."""
+    values = mcts.model_dump()
+    for text in overrides:
+        section, name, value = parse_override(text)
+        if section != "mcts":
+            raise ConfigError(f"--set {text}: only search settings (mcts.KEY=value) apply here")
+        _check_name(section, name, f"--set {text}")
+        values[name] = value
+    try:
+        return MCTSConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(f"invalid search setting: {one_line(error)}") from None

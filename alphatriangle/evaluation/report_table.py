@@ -1,22 +1,25 @@
 """`alphatriangle eval`: an agent against the baselines (and another agent) on one suite."""
 
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from alphatriangle.evaluation.checkpoints import CheckpointError, load_agent
+from alphatriangle.config import MCTSConfig, override_search
+from alphatriangle.evaluation.checkpoints import Agent, CheckpointError, load_agent
 from alphatriangle.evaluation.suite import (
     SuiteResult,
-    default_seeds,
     evaluation_mcts,
     paired_difference,
     play_agent,
     play_baseline,
-    read_seeds,
 )
 
 COLUMNS = ("mean", "median", "p10", "p90", "max", "mean_length", "lines_per_game")
@@ -68,38 +71,124 @@ def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
     return table
 
 
-def run_eval(
-    target: str,
-    games: int,
-    seeds_spec: str,
-    simulations: int | None,
-    vs: str | None,
-    json_path: Path | None,
-    console: Console,
-) -> dict[str, Any]:
-    seeds = (
-        default_seeds(games) if seeds_spec == "default" else read_seeds(Path(seeds_spec))[:games]
+@dataclass(frozen=True)
+class EvalRequest:
+    """What `alphatriangle eval` plays: an agent (and maybe another) and the baselines on
+    `seeds`, the agents searching with `simulations` and the `mcts.KEY=value` overrides."""
+
+    target: str
+    seeds: list[int]
+    simulations: int | None = None
+    vs: str | None = None
+    overrides: tuple[str, ...] = ()
+
+    def shard(self, index: int, count: int) -> "EvalRequest":
+        """The same evaluation on every `count`-th seed from the `index`-th."""
+        return replace(self, seeds=self.seeds[index::count])
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    checkpoint: str
+    simulations: int
+    results: list[SuiteResult]
+    """The agent, the `vs` agent if any, then the baselines, strongest first."""
+
+
+def agent_search(agent: Agent, request: EvalRequest) -> MCTSConfig:
+    """The search `agent` plays with in `request`."""
+    return override_search(
+        evaluation_mcts(agent.config, request.simulations), list(request.overrides)
     )
-    agent = load_agent(target)
+
+
+def play_evaluation(request: EvalRequest) -> EvalOutcome:
+    """Every policy of `request` on its seeds, in this process."""
+    agent = load_agent(request.target)
     env = agent.config.env
-    mcts = evaluation_mcts(agent.config, simulations)
-    console.print(
-        f"evaluating {agent.name} ({mcts.NUM_SIMULATIONS} simulations) on {len(seeds)} games"
-    )
-    results = [play_agent(agent.name, agent.network, mcts, seeds, env)]
-    if vs is not None:
-        other = load_agent(vs)
+    mcts = agent_search(agent, request)
+    results = [play_agent(agent.name, agent.network, mcts, request.seeds, env)]
+    if request.vs is not None:
+        other = load_agent(request.vs)
         if not other.config.env.same_game(env):
             raise CheckpointError(
-                f"{vs} was trained on another board or slot count than {target}; "
-                "compare checkpoints of the same game"
+                f"{request.vs} was trained on another board or slot count than "
+                f"{request.target}; compare checkpoints of the same game"
             )
-        other_mcts = evaluation_mcts(other.config, simulations)
-        results.append(play_agent(other.name, other.network, other_mcts, seeds, other.config.env))
-    results += [play_baseline(name, seeds, env, agent.config.planner) for name in BASELINE_ORDER]
-    console.print(results_table(results, results[0]))
+        other_mcts = agent_search(other, request)
+        results.append(
+            play_agent(other.name, other.network, other_mcts, request.seeds, other.config.env)
+        )
+    planner = agent.config.planner
+    results += [play_baseline(name, request.seeds, env, planner) for name in BASELINE_ORDER]
+    return EvalOutcome(str(agent.checkpoint_dir), mcts.NUM_SIMULATIONS, results)
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def play_evaluation_in_processes(request: EvalRequest, processes: int) -> EvalOutcome:
+    """`play_evaluation` over disjoint shards of the seeds, one process (and one thread)
+    each; games are the same as in one process, since every game's streams follow its seed."""
+    count = min(processes, len(request.seeds))
+    if count <= 1:
+        return play_evaluation(request)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_one_thread) as pool:
+        shards = list(pool.map(play_evaluation, [request.shard(i, count) for i in range(count)]))
+    return EvalOutcome(
+        shards[0].checkpoint,
+        shards[0].simulations,
+        merge_results([shard.results for shard in shards], request.seeds),
+    )
+
+
+def merge_results(shards: list[list[SuiteResult]], seeds: list[int]) -> list[SuiteResult]:
+    """Each policy's games from shards on disjoint seeds, joined in the order of `seeds`."""
+    names = [r.name for r in shards[0]]
+    if any([r.name for r in shard] != names for shard in shards):
+        raise ValueError("results to merge must be of the same policies")
+    merged = []
+    for index, name in enumerate(names):
+        games: dict[int, tuple[float, int, int]] = {}
+        for shard in shards:
+            r = shard[index]
+            for seed, score, length, lines in zip(
+                r.seeds, r.scores, r.lengths, r.lines, strict=True
+            ):
+                if seed in games:
+                    raise ValueError(f"seed {seed} is in two of the results to merge")
+                games[seed] = (score, length, lines)
+        if sorted(games) != sorted(seeds):
+            raise ValueError("the results to merge do not cover the seeds once each")
+        merged.append(
+            SuiteResult(
+                name,
+                list(seeds),
+                scores=[games[s][0] for s in seeds],
+                lengths=[games[s][1] for s in seeds],
+                lines=[games[s][2] for s in seeds],
+            )
+        )
+    return merged
+
+
+def run_eval(
+    request: EvalRequest, processes: int, json_path: Path | None, console: Console
+) -> dict[str, Any]:
+    """Play `request` over `processes` processes, print its table, write its JSON."""
+    agent = load_agent(request.target)
+    simulations = agent_search(agent, request).NUM_SIMULATIONS
+    shards = min(processes, len(request.seeds))
+    console.print(
+        f"evaluating {agent.name} ({simulations} simulations) on {len(request.seeds)} games"
+        + (f" in {shards} processes" if shards > 1 else "")
+    )
+    outcome = play_evaluation_in_processes(request, processes)
+    console.print(results_table(outcome.results, outcome.results[0]))
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
-    payload = eval_payload(str(agent.checkpoint_dir), mcts.NUM_SIMULATIONS, results)
+    payload = eval_payload(outcome.checkpoint, outcome.simulations, outcome.results)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -131,24 +220,13 @@ def merge_payloads(payloads: list[dict[str, Any]]) -> dict[str, Any]:
         )
         if not same_search or [r["name"] for r in payload["results"]] != names:
             raise ValueError("results to merge must be of the same agents at the same budget")
-    merged = []
-    for index, name in enumerate(names):
-        games: dict[int, tuple[float, int, int]] = {}
-        for payload in payloads:
-            r = payload["results"][index]
-            columns = (r["seeds"], r["scores"], r["lengths"], r["lines"])
-            for seed, score, length, lines in zip(*columns, strict=True):
-                if seed in games:
-                    raise ValueError(f"seed {seed} is in two of the results to merge")
-                games[seed] = (score, length, lines)
-        seeds = sorted(games)
-        merged.append(
-            SuiteResult(
-                name,
-                seeds,
-                scores=[games[s][0] for s in seeds],
-                lengths=[games[s][1] for s in seeds],
-                lines=[games[s][2] for s in seeds],
-            )
-        )
+    shards = [
+        [
+            SuiteResult(r["name"], r["seeds"], r["scores"], r["lengths"], r["lines"])
+            for r in p["results"]
+        ]
+        for p in payloads
+    ]
+    seeds = sorted(seed for shard in shards for seed in shard[0].seeds)
+    merged = merge_results(shards, seeds)
     return eval_payload(first["checkpoint"], first["simulations"], merged)

@@ -161,9 +161,11 @@ so an agent's score on a set of seeds is reproducible and two agents meet the sa
 class AgentChooser:
     """The network with search as a chooser over a batch of games, one batched search per move.
 
-    Each call first moves every tree to the subtree of the move last played (tree reuse).
-    With `moves` (a list), it receives per game each action chosen and the search's top
-    candidates for it, from which `record_game` rebuilds the game.
+    Each game's search stream follows its game seed, so a game plays the same in a suite of
+    any size or shard, in `watch` and in `play`. Each call first moves every tree to the
+    subtree of the move last played (tree reuse). With `moves` (a list), it receives per game
+    each action chosen and the search's top candidates for it, from which `record_game`
+    rebuilds the game.
     """
 
     def __init__(
@@ -171,12 +173,13 @@ class AgentChooser:
         network: NeuralNetwork,
         mcts: MCTSConfig,
         env: EnvConfig,
-        games: int,
+        game_seeds: list[int],
         moves: list[list[MovePlayed]] | None = None,
         seed: int = EVALUATION_SEARCH_SEED,
     ) -> None:
         self.network = network
-        self.search = BatchedMCTS(mcts, env, games, seed=seed)
+        games = len(game_seeds)
+        self.search = BatchedMCTS(mcts, env, games, seed=seed, game_seeds=game_seeds)
         self.moves = moves
         if moves is not None:
             moves.extend([] for _ in range(games))
@@ -205,7 +208,7 @@ def play_agent(
     moves: list[list[MovePlayed]] | None = None,
 ) -> SuiteResult:
     """The network with search on every seed (see `AgentChooser` for `moves`)."""
-    return play_suite(name, seeds, AgentChooser(network, mcts, env, len(seeds), moves), env)
+    return play_suite(name, seeds, AgentChooser(network, mcts, env, seeds, moves), env)
 
 
 def paired_difference(a: SuiteResult, b: SuiteResult, confidence: float = 0.95) -> dict[str, float]:

@@ -29,7 +29,7 @@ def watch_game(target: str, seed: int, simulations: int | None, out: Path) -> Ga
         agent = load_agent(target)
         env = agent.config.env
         mcts = evaluation_mcts(agent.config, simulations)
-        chooser = AgentChooser(agent.network, mcts, env, 1, moves)
+        chooser = AgentChooser(agent.network, mcts, env, [seed], moves)
         title = f"AlphaTriangle: {agent.name}, seed {seed}, {mcts.NUM_SIMULATIONS} simulations"
     play_suite(title, [seed], chooser, env)
     record = record_game(title, seed, moves[0], env)

@@ -1,5 +1,5 @@
-"""How a search tree grows: fresh roots, the child of a placement, the sampled outcome of a
-refill, and a new leaf's evaluation (its prior over legal actions and its value)."""
+"""How a search tree grows: fresh roots, the child of a placement, and a new leaf's
+evaluation (its prior over legal actions and its value). Refill outcomes: `chance.py`."""
 
 import numpy as np
 from numba import njit
@@ -13,7 +13,6 @@ from alphatriangle.game.core import (
     write_legal_mask,
 )
 from alphatriangle.game.geometry import CoreTables
-from alphatriangle.game.rng import draw_below
 from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, add_node, init_node, same_hand
 from alphatriangle.utils.softmax import masked_log_softmax
 
@@ -56,37 +55,6 @@ def prepare_roots(
         )
         init_node(tree, g, 0, DECISION, terminal)
         tree.node_count[g] = 1
-
-
-@njit(cache=True)
-def chance_step(
-    t: CoreTables, tree: Tree, rng: np.ndarray, outcome: np.ndarray, g: int, n: int, kept: int
-) -> tuple[int, int, bool]:
-    """Sample a refill at chance node `n`: (outcome rank, child, newly added). A new outcome
-    becomes a child while fewer than `kept` are kept and the tree has room; otherwise a kept
-    outcome is revisited at random. Returns child -1 when nothing can be visited."""
-    for s in range(outcome.shape[1]):
-        outcome[g, s] = t.draw_ids[draw_below(rng, g, t.draw_ids.shape[0])]
-    count = tree.node_num_children[g, n]
-    for k in range(count):
-        child = tree.children_index[g, n, k]
-        if same_hand(tree.node_shapes[g, child], outcome[g]):
-            return k, child, False
-    if count < kept and tree.node_count[g] < tree.node_visits.shape[1]:
-        occ = tree.node_occ[g, n]
-        terminal = not has_legal_move(
-            t.anchor_words, t.cell_offsets, t.shape_size, occ[0], occ[1], outcome, g
-        )
-        child = add_node(tree, g, n, DECISION, terminal)
-        tree.node_shapes[g, child] = outcome[g]
-        tree.children_index[g, n, count] = child
-        tree.children_reward[g, n, count] = outcome_reward(t, terminal)
-        tree.node_num_children[g, n] = count + 1
-        return count, child, True
-    if count == 0:
-        return -1, -1, False
-    k = draw_below(rng, g, count)
-    return k, tree.children_index[g, n, k], False
 
 
 @njit(cache=True)

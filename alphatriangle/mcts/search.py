@@ -1,13 +1,11 @@
 """Batched MCTS: every round selects one leaf in every game's tree and evaluates all leaves
 in one network call.
 
-Chance nodes stand where a placement empties every slot: each visit samples a refill from
-the search's own random streams (never the real game's), keeps up to
-`max_chance_outcomes` distinct outcomes as children, and revisits a kept one uniformly at
-random once full, so a chance node's value is a sample mean over refills.
+Chance nodes stand where a placement empties every slot; which sampled refill a simulation
+follows there is `chance.py`'s rule (capped or progressive widening over common refills).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -19,7 +17,8 @@ from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game.geometry import CoreTables, engine_tables
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts.action_selection import RootState, SelectionParams, select_action
-from alphatriangle.mcts.expansion import chance_step, expand, prepare_roots, write_evaluation
+from alphatriangle.mcts.chance import ChanceSampler, chance_sampler, chance_step, widened_outcomes
+from alphatriangle.mcts.expansion import expand, prepare_roots, write_evaluation
 from alphatriangle.mcts.policies import SearchedRoots, root_policy, root_statistics
 from alphatriangle.mcts.seq_halving import considered_visit_table
 from alphatriangle.mcts.tree import (
@@ -30,7 +29,7 @@ from alphatriangle.mcts.tree import (
     keep_played_subtrees,
     node_value,
 )
-from alphatriangle.utils.seeding import integer_seeds
+from alphatriangle.utils.seeding import integer_seed, integer_seeds
 
 Evaluator = Callable[
     [npt.NDArray[np.uint64], npt.NDArray[np.int8]],
@@ -112,24 +111,25 @@ def _descend(
     roots: RootState,
     scratch: Scratch,
     paths: Paths,
+    sampler: ChanceSampler,
     rng: np.ndarray,
     g: int,
     simulation: int,
     max_depth: int,
-    kept_outcomes: int,
 ) -> int:
     """Walk tree `g` from its root to a leaf, expanding at most one new decision node (and
     the chance node before it). Sets the leaf in `paths`; returns the depth reached."""
-    n, depth = 0, 0
+    n, depth, level = 0, 0, 0
     paths.node[g, 0] = 0
     paths.length[g] = 1
     while not tree.node_terminal[g, n]:
         if tree.node_kind[g, n] == CHANCE:
-            k, child, new = chance_step(t, tree, rng, scratch.outcome, g, n, kept_outcomes)
+            k, child, new = chance_step(t, tree, sampler, rng, scratch.outcome, g, n, level)
             if child < 0:
                 break
             _push(paths, g, k, child)
             n = child
+            level += 1
             if new:
                 paths.leaf_new[g] = True
                 break
@@ -165,11 +165,11 @@ def _simulate(
     roots: RootState,
     scratch: Scratch,
     paths: Paths,
+    sampler: ChanceSampler,
     rng: np.ndarray,
     active: np.ndarray,
     simulation: int,
     max_depth: int,
-    kept_outcomes: int,
     expansions: np.ndarray,
     deepest: np.ndarray,
 ) -> None:
@@ -180,7 +180,7 @@ def _simulate(
         if not active[g]:
             continue
         depth = _descend(
-            t, tree, params, roots, scratch, paths, rng, g, simulation, max_depth, kept_outcomes
+            t, tree, params, roots, scratch, paths, sampler, rng, g, simulation, max_depth
         )
         if paths.leaf_new[g]:
             expansions[g] += 1
@@ -230,7 +230,10 @@ class BatchedMCTS:
         env_config: EnvConfig,
         num_games: int,
         seed: int | None = None,
+        game_seeds: Sequence[int] | None = None,
     ) -> None:
+        """`game_seeds` (one per game) ties each game's search stream to `(seed, its game
+        seed)`, so a game searches alike in any batch; else streams follow the game's index."""
         self.config = config
         self.tables = engine_tables(env_config)
         self.num_games = num_games
@@ -238,7 +241,13 @@ class BatchedMCTS:
         capacity = 3 * config.NUM_SIMULATIONS + 2
         self.tree = allocate_tree(g, capacity, a, slots)
         chance_streams, root_noise = np.random.SeedSequence(seed).spawn(2)
-        self.rng = seed_states(integer_seeds(chance_streams, g))
+        if game_seeds is None:
+            self.rng = seed_states(integer_seeds(chance_streams, g))
+        else:
+            if len(game_seeds) != g:
+                raise ValueError(f"got {len(game_seeds)} game seeds for {g} games")
+            streams = [np.random.SeedSequence([seed or 0, int(s)]) for s in game_seeds]
+            self.rng = seed_states(integer_seed(stream) for stream in streams)
         self.policy = root_policy(config, np.random.default_rng(root_noise))
         self.params = SelectionParams(
             gumbel=self.policy.gumbel,
@@ -263,9 +272,25 @@ class BatchedMCTS:
             leaf=np.zeros(g, dtype=np.int32),
             leaf_new=np.zeros(g, dtype=np.bool_),
         )
+        self.sampler = self._chance_sampler(capacity)
         self.logits = np.zeros((g, a), dtype=np.float32)
         self.values = np.zeros(g, dtype=np.float32)
         self.new_index = np.zeros((g, capacity), dtype=np.int32)
+
+    def _chance_sampler(self, capacity: int) -> ChanceSampler:
+        """The configured chance rule; widening keeps at most what `capacity` visits allow."""
+        cfg = self.config
+        widening = cfg.CHANCE_WIDENING if cfg.CHANCE_SAMPLING == "widening" else 0.0
+        most = cfg.MAX_CHANCE_OUTCOMES
+        if widening > 0.0:
+            most = min(
+                self.tables.core.action_slot.shape[0],
+                widened_outcomes(widening, capacity, capacity),
+            )
+        return chance_sampler(
+            self.num_games, cfg.MAX_SEARCH_DEPTH + 1, self.tree.node_shapes.shape[2], widening,
+            most, widening > 0.0 and cfg.COMMON_REFILLS,
+        )  # fmt: skip
 
     def reset(self) -> None:
         """Forget every tree."""
@@ -290,6 +315,7 @@ class BatchedMCTS:
         cfg, tree, t = self.config, self.tree, self.tables.core
         active = np.ones(self.num_games, dtype=np.bool_) if active is None else active.copy()
         budgets = self._budgets(simulations)
+        self.sampler.drawn[:] = 0
         prepare_roots(t, tree, occ, shapes, active)
         active &= ~tree.node_terminal[:, 0]
         self._evaluate_roots(evaluator, active)
@@ -300,8 +326,8 @@ class BatchedMCTS:
         for simulation in range(int(budgets.max())):
             running = active & (simulation < budgets)
             _simulate(
-                t, tree, self.params, roots, self.scratch, self.paths, self.rng, running,
-                simulation, cfg.MAX_SEARCH_DEPTH, cfg.MAX_CHANCE_OUTCOMES, expansions, deepest,
+                t, tree, self.params, roots, self.scratch, self.paths, self.sampler, self.rng,
+                running, simulation, cfg.MAX_SEARCH_DEPTH, expansions, deepest,
             )  # fmt: skip
             leaf = self.paths.leaf
             needs = np.flatnonzero(self.paths.leaf_new & (leaf >= 0))
