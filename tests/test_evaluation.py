@@ -12,6 +12,7 @@ from networks import seeded_network
 from rich.console import Console
 
 from alphatriangle.config import EnvConfig, RunConfig, load_run_config
+from alphatriangle.config.mcts_config import RENAMED_MCTS_SETTINGS
 from alphatriangle.data import (
     CHECKPOINT_FORMAT_VERSION,
     CheckpointData,
@@ -389,7 +390,11 @@ def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
     paths = PathManager(tmp_path, "curves")
     paths.create()
     saved = config.model_dump(mode="json")  # as a run of the code before the UPPER_CASE rename
-    saved["mcts"] = {key.lower(): value for key, value in saved["mcts"].items()}
+    saved["mcts"] = {
+        key.lower(): value
+        for key, value in saved["mcts"].items()
+        if key.lower() in RENAMED_MCTS_SETTINGS
+    }
     paths.config_path.write_text(json.dumps(saved))
     writer = SummaryWriter(str(paths.tensorboard_dir))
     for step in range(0, 200, 10):

@@ -8,6 +8,7 @@ import numpy as np
 from alphatriangle.data import CHECKPOINT_FORMAT_VERSION
 from alphatriangle.evaluation import evaluation_mcts, load_agent, play_agent
 from alphatriangle.evaluation.checkpoints import AGENT_FILE, CARD_FILE
+from alphatriangle.evaluation.suite import default_seeds, play_baseline
 
 SHIPPED = Path(__file__).parent.parent / "models" / "laptop"
 
@@ -22,11 +23,14 @@ def test_the_shipped_agent_is_small_current_and_described() -> None:
     assert "| planner |" in card and "| greedy |" in card and "| random |" in card
 
 
-def test_the_shipped_agent_plays_a_game_better_than_random_moves() -> None:
+def test_the_shipped_agent_plays_games_better_than_random_moves() -> None:
     agent = load_agent(str(SHIPPED))
     mcts = evaluation_mcts(agent.config, simulations=8)
-    result = play_agent(agent.name, agent.network, mcts, [20_240_001], agent.config.env)
-    assert result.lengths[0] > 10 and result.scores[0] > 0
+    seeds = default_seeds(4)
+    result = play_agent(agent.name, agent.network, mcts, seeds, agent.config.env)
+    random = play_baseline("random", seeds, agent.config.env)
+    assert all(a > r for a, r in zip(result.scores, random.scores, strict=True))
+    assert all(a > r for a, r in zip(result.lengths, random.lengths, strict=True))
     described = json.loads((SHIPPED / AGENT_FILE).read_text())
     assert agent.global_step == described["global_step"]
     weights = agent.network.get_weights()

@@ -79,7 +79,7 @@ class MCTSConfig(BaseModel):
         default=64, ge=1, description="Decision nodes a simulation may descend through."
     )
     CHANCE_SAMPLING: Literal["capped", "widening"] = Field(
-        default="capped",
+        default="widening",
         description="capped: a chance node keeps up to MAX_CHANCE_OUTCOMES distinct refills, "
         "then revisits one at random; widening: it keeps ceil(CHANCE_WIDENING * sqrt(visits)) "
         "sampled refills and visits the least-visited, so its value converges to the "
