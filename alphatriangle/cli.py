@@ -3,12 +3,13 @@
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 
 from alphatriangle import __version__
+from alphatriangle.config.train_config import InferenceBackend
 from alphatriangle.utils import UserError
 
 app = typer.Typer(
@@ -53,11 +54,8 @@ def play(
         int | None, typer.Option(help="Game seed: the same seed gives the same refills.")
     ] = None,
     policy: Annotated[
-        str,
-        typer.Option(
-            help="Who plays: human, random, greedy, planner or agent (with --agent).",
-            case_sensitive=False,
-        ),
+        Literal["human", "random", "greedy", "planner", "agent"],
+        typer.Option(help="Who plays (agent: with --agent).", case_sensitive=False),
     ] = "human",
     agent: Annotated[
         str | None,
@@ -72,11 +70,7 @@ def play(
     """Play a game in the terminal, or watch a policy play one."""
     from alphatriangle.game import GameState
     from alphatriangle.game.play import Chooser, play_human, play_policy
-    from alphatriangle.game.policies import BASELINES
 
-    policy = policy.lower()
-    if policy not in ("human", "agent", *BASELINES):
-        raise UserError(f"unknown policy {policy!r}: choose human, {', '.join(BASELINES)} or agent")
     if watch and policy == "human":
         raise UserError("--watch shows a policy's game: add --policy planner (or another policy)")
     if (policy == "agent") != (agent is not None):
@@ -85,15 +79,12 @@ def play(
         raise typer.Exit(play_human(GameState(initial_seed=seed), console))
     if simulations is not None and agent is None:
         raise UserError("--simulations sets an agent's search: add --policy agent --agent PATH")
-    from alphatriangle.evaluation import CheckpointError, load_agent
+    from alphatriangle.evaluation import load_agent
     from alphatriangle.evaluation.suite import AgentChooser, baseline_chooser, evaluation_mcts
     from alphatriangle.game.rng import fresh_seed
 
     if agent is not None:
-        try:
-            loaded = load_agent(agent)
-        except CheckpointError as error:
-            raise UserError(str(error)) from None
+        loaded = load_agent(agent)
         env = loaded.config.env
         mcts = evaluation_mcts(loaded.config, simulations)
         game_seed = fresh_seed() if seed is None else seed
@@ -142,7 +133,10 @@ def train(  # noqa: PLR0913
     mlflow_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI (default: a local sqlite store).")
     ] = None,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        typer.Option(help="How much the run logs.", case_sensitive=False),
+    ] = "INFO",
 ) -> None:
     """Train by self-play: a Rich live view on a terminal, log lines otherwise."""
     from alphatriangle.training.cli_train import TrainRequest, train_command
@@ -192,7 +186,6 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score an agent on a fixed suite of seeds against the planner, greedy and random."""
-    from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.report_table import EvalRequest, run_eval
     from alphatriangle.evaluation.suite import default_seeds, read_seeds
 
@@ -202,7 +195,7 @@ def evaluate(
         suite = default_seeds(games) if seeds == "default" else read_seeds(Path(seeds))[:games]
         request = EvalRequest(checkpoint, suite, simulations, vs, tuple(overrides or ()))
         run_eval(request, processes or os.cpu_count() or 1, json_path, console)
-    except (CheckpointError, ValueError) as error:
+    except ValueError as error:
         raise UserError(str(error)) from None
 
 
@@ -222,7 +215,6 @@ def watch(
     ] = None,
 ) -> None:
     """Play one game with an agent or a baseline and write a self-contained HTML replay."""
-    from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.watch import watch_game
     from alphatriangle.game.policies import BASELINES
 
@@ -230,10 +222,7 @@ def watch(
         raise UserError(f"--out {out} is a directory; give a file name such as game.html")
     if simulations is not None and checkpoint in BASELINES:
         raise UserError(f"--simulations is a search budget; the {checkpoint} baseline has none")
-    try:
-        record = watch_game(checkpoint, seed, simulations, out)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    record = watch_game(checkpoint, seed, simulations, out)
     console.print(f"wrote {out}: {len(record.moves)} moves, final score {record.final_score:g}")
 
 
@@ -243,15 +232,11 @@ def report(
     out: Annotated[Path, typer.Option(help="The PNG file to write.")] = Path("report.png"),
 ) -> None:
     """Learning curves of a run (evaluation score, losses, self-play speed) as a PNG."""
-    from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.report import write_report
 
     if out.suffix.lower() != ".png":
         raise UserError(f"--out {out} must be a .png file")
-    try:
-        counts = write_report(run, out)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    counts = write_report(run, out)
     console.print(f"wrote {out} ({sum(counts.values())} points over {len(counts)} metrics)")
 
 
@@ -272,7 +257,6 @@ def export(
     """Export an agent (weights, configs, model card) that eval, watch and play load."""
     import json
 
-    from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.checkpoints import export_agent
 
     evaluation = None
@@ -284,10 +268,7 @@ def export(
             raise UserError(
                 f"--eval-json {eval_json} is not the output of `alphatriangle eval --json`"
             ) from error
-    try:
-        written = export_agent(checkpoint, out, evaluation, force)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    written = export_agent(checkpoint, out, evaluation, force)
     console.print(f"wrote {written}")
 
 
@@ -314,7 +295,7 @@ def bench_env(
         list[int] | None, typer.Option(min=1, help="Game counts (repeatable; default 1, 64, 1024).")
     ] = None,
     observation: Annotated[
-        str, typer.Option(help="Observation kind: board or features.")
+        Literal["board", "features"], typer.Option(help="Observation kind.")
     ] = "board",
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench-results/env.json"
@@ -323,8 +304,6 @@ def bench_env(
     """Steps/s of AlphaTriangleVector-v0 against Gymnasium's SyncVectorEnv of AlphaTriangle-v0."""
     from alphatriangle.bench.env import run_env_benchmark
 
-    if observation not in ("board", "features"):
-        raise UserError(f"unknown observation {observation!r}: choose board or features")
     run_env_benchmark(seconds, games or [1, 64, 1024], observation, out, console)
 
 
@@ -351,9 +330,9 @@ def bench_search(
     seconds: Annotated[float, typer.Option(min=0.1, help="Seconds per measurement.")] = 2.0,
     games: Annotated[int, typer.Option(min=1, help="Games searched together.")] = 32,
     simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
-    root: Annotated[str, typer.Option(help="Root selection: gumbel or puct.")] = "gumbel",
+    root: Annotated[Literal["gumbel", "puct"], typer.Option(help="Root selection.")] = "gumbel",
     inference: Annotated[
-        str,
+        InferenceBackend,
         typer.Option(help="Network inference: auto, onnx (ONNX Runtime), torch or bf16."),
     ] = "auto",
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
@@ -363,12 +342,7 @@ def bench_search(
     """Network forward states/s, search simulations/s and self-play positions/s on one core."""
     from alphatriangle.bench.search import run_search_benchmark
     from alphatriangle.config import MCTSConfig, ModelConfig, TrainConfig
-    from alphatriangle.nn.inference import InferenceBackend
 
-    if root not in ("gumbel", "puct"):
-        raise UserError(f"unknown root selection {root!r}: choose gumbel or puct")
-    if inference not in get_args(InferenceBackend):
-        raise UserError(f"unknown inference {inference!r}: choose auto, onnx, torch or bf16")
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
     train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
     run_search_benchmark(seconds, ModelConfig(), mcts, train, out, console)
@@ -395,14 +369,13 @@ def bench_scaling(
     searches, the chosen move's optimism gap and Q spread, at each budget."""
     from alphatriangle.bench.scaling import run_scaling_benchmark
     from alphatriangle.config import override_search
-    from alphatriangle.evaluation import CheckpointError
     from alphatriangle.evaluation.checkpoints import load_agent
     from alphatriangle.evaluation.suite import evaluation_mcts
 
+    loaded = load_agent(agent)
     try:
-        loaded = load_agent(agent)
         mcts = override_search(evaluation_mcts(loaded.config), overrides or [])
-    except (CheckpointError, ValueError) as error:
+    except ValueError as error:
         raise UserError(str(error)) from None
     run_scaling_benchmark(
         loaded.network, mcts, loaded.name, positions, simulations or [16, 64, 256], out, console

@@ -4,6 +4,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+InferenceBackend = Literal["auto", "onnx", "torch", "bf16"]
+"""How `NeuralNetwork.evaluate_arrays` runs the model: `onnx` (ONNX Runtime on the folded
+copy), `torch` (the folded copy in torch), `bf16` (the folded copy in bfloat16, for CPUs
+with native bfloat16 arithmetic such as AVX-512 BF16 or AMX), `auto` (ONNX Runtime on a CPU
+when installed)."""
+
 
 class TrainConfig(BaseModel):
     """Everything about how a run generates data and learns from it."""
@@ -42,7 +48,7 @@ class TrainConfig(BaseModel):
     NUM_SELF_PLAY_WORKERS: int = Field(
         description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
     )
-    INFERENCE_BACKEND: Literal["auto", "onnx", "torch", "bf16"] = Field(
+    INFERENCE_BACKEND: InferenceBackend = Field(
         default="auto",
         description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
         "Runtime on a folded copy, rebuilt when weights change), torch, bf16 (the folded "

@@ -25,14 +25,15 @@ from alphatriangle.data import (
 from alphatriangle.data.data_manager import MODEL_FILE, STATE_FILE
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
-from alphatriangle.utils import one_line
+from alphatriangle.utils import UserError, one_line
 
 AGENT_FILE = "agent.json"
 CARD_FILE = "README.md"
 
 
-class CheckpointError(ValueError):
-    """The checkpoint is missing or damaged; the message is one line for the user."""
+class CheckpointError(UserError, ValueError):
+    """The checkpoint is missing or damaged; the message is one line for the user (the
+    command line shows it as every `UserError`)."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import io
 import warnings
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -44,13 +43,6 @@ def weights_version(tensors: Sequence[torch.Tensor]) -> tuple[int, ...]:
     """Changes whenever any of a model's parameters and buffers (`tensors`, listed once) is
     modified in place (an optimizer step, `load_state_dict`)."""
     return tuple(t._version for t in tensors)
-
-
-InferenceBackend = Literal["auto", "onnx", "torch", "bf16"]
-"""How `NeuralNetwork.evaluate_arrays` runs the model: `onnx` (ONNX Runtime on the folded
-copy), `torch` (the folded copy in torch), `bf16` (the folded copy in bfloat16, for CPUs
-with native bfloat16 arithmetic such as AVX-512 BF16 or AMX), `auto` (ONNX Runtime on a CPU
-when installed)."""
 
 
 def cpu_has_native_bf16() -> bool:

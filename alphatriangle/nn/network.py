@@ -8,10 +8,10 @@ import numpy.typing as npt
 import torch
 
 from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.config.train_config import InferenceBackend
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameState
 from alphatriangle.nn.inference import (
-    InferenceBackend,
     OnnxInference,
     bfloat16_copy,
     cpu_has_native_bf16,
