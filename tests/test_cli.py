@@ -256,3 +256,24 @@ print("still running", flush=True)
     assert "a repeat at once is the same signal" in proc.stdout
     assert "saving a final checkpoint" in proc.stdout
     assert "still running" not in proc.stdout
+
+
+def test_bench_scaling_prints_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "scaling.json"
+    proc = subprocess.run(
+        [*CLI, "bench", "scaling", "models/laptop", "--positions", "6", "--simulations", "2",
+         "--simulations", "8", "--set", "mcts.CHANCE_SAMPLING=capped", "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert [row["sims"] for row in report["results"]] == [2, 8]
+    assert all(0 <= row["agree %"] <= 100 for row in report["results"])
+    assert report["summary"]["positions"] == 6
+    assert report["summary"]["chance_sampling"] == "capped"
+    proc = subprocess.run(
+        [*CLI, "bench", "scaling", "models/laptop", "--set", "mcts.CHANCE_SAMPLING=sometimes"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "CHANCE_SAMPLING" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0

@@ -86,7 +86,10 @@ def test_more_simulations_find_the_best_arm(root: str) -> None:
 
 @pytest.mark.parametrize(
     "sampling",
-    [{"MAX_CHANCE_OUTCOMES": 1500}, {"CHANCE_SAMPLING": "widening", "CHANCE_WIDENING": 4.0}],
+    [
+        {"CHANCE_SAMPLING": "capped", "MAX_CHANCE_OUTCOMES": 1500},
+        {"CHANCE_SAMPLING": "widening", "CHANCE_WIDENING": 4.0},
+    ],
 )
 def test_chance_node_value_approaches_the_expectation_over_refills(
     sampling: dict[str, object],
@@ -312,3 +315,20 @@ def test_each_game_searches_with_its_own_budget() -> None:
     for wrong in ([0, 5, 24], [1, 5, 25], [1, 5]):
         with pytest.raises(ValueError, match="budgets from 1 to 24"):
             search.search(batch.occ, batch.shapes, flat_evaluator, simulations=np.array(wrong))
+
+
+def test_two_searches_with_the_same_streams_agree_exactly() -> None:
+    from networks import seeded_network
+
+    from alphatriangle.bench.scaling import compare_searches
+    from alphatriangle.config import ModelConfig
+
+    network = seeded_network(3, ModelConfig.preset("small"), ENV)
+    batch = GameBatch.new(6, seeds=list(range(6)))
+    batch.shapes[:, 1:] = -1  # one shape left: every move meets a refill
+    config = MCTSConfig(NUM_SIMULATIONS=24, GUMBEL_SCALE=0.0)
+    same = compare_searches(network, config, batch.occ, batch.shapes, (4, 4))
+    assert same["agreement"] == 1.0
+    assert same["optimism_gap"] == 0.0 and same["q_spread"] == 0.0
+    other = compare_searches(network, config, batch.occ, batch.shapes, (4, 5))
+    assert other["q_spread"] > 0.0
