@@ -3,23 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+comma := ,
 
 .PHONY: setup examples example browser lint test faults train ab watch bench clean
 
-$(STAMP): pyproject.toml
+# A venv with the package and the given extras; torch first and pinned exactly: an unpinned
+# torch pulls gigabytes of CUDA packages.
+define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# torch first and pinned exactly: an unpinned torch pulls gigabytes of CUDA packages.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(1)]'
+endef
+
+$(STAMP): pyproject.toml
+	$(call install,dev)
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 # The examples' extra (sb3-contrib): not needed to train, needed by the tests and examples.
+# Installed in the same pip call as the package, so a fresh clone's `make test` resolves once.
 EXAMPLES_STAMP := $(VENV)/.examples-installed
-$(EXAMPLES_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,examples]'
-	touch $(EXAMPLES_STAMP)
+$(EXAMPLES_STAMP): pyproject.toml
+	$(call install,dev$(comma)examples)
+	touch $(STAMP) $(EXAMPLES_STAMP)
 
 examples: $(EXAMPLES_STAMP)
 

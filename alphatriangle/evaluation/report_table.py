@@ -102,19 +102,28 @@ def agent_search(agent: Agent, request: EvalRequest) -> MCTSConfig:
     )
 
 
+def load_agents(request: EvalRequest) -> tuple[Agent, Agent | None]:
+    """The agent and the `vs` agent of `request`; `CheckpointError` if either cannot load or
+    they play different games."""
+    agent = load_agent(request.target)
+    if request.vs is None:
+        return agent, None
+    other = load_agent(request.vs)
+    if not other.config.env.same_game(agent.config.env):
+        raise CheckpointError(
+            f"{request.vs} was trained on another board or slot count than "
+            f"{request.target}; compare checkpoints of the same game"
+        )
+    return agent, other
+
+
 def play_evaluation(request: EvalRequest) -> EvalOutcome:
     """Every policy of `request` on its seeds, in this process."""
-    agent = load_agent(request.target)
+    agent, other = load_agents(request)
     env = agent.config.env
     mcts = agent_search(agent, request)
     results = [play_agent(agent.name, agent.network, mcts, request.seeds, env)]
-    if request.vs is not None:
-        other = load_agent(request.vs)
-        if not other.config.env.same_game(env):
-            raise CheckpointError(
-                f"{request.vs} was trained on another board or slot count than "
-                f"{request.target}; compare checkpoints of the same game"
-            )
+    if other is not None:
         other_mcts = agent_search(other, request)
         results.append(
             play_agent(other.name, other.network, other_mcts, request.seeds, other.config.env)
@@ -178,7 +187,7 @@ def run_eval(
     request: EvalRequest, processes: int, json_path: Path | None, console: Console
 ) -> dict[str, Any]:
     """Play `request` over `processes` processes, print its table, write its JSON."""
-    agent = load_agent(request.target)
+    agent, _ = load_agents(request)
     simulations = agent_search(agent, request).NUM_SIMULATIONS
     shards = min(processes, len(request.seeds))
     console.print(
