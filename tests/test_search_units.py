@@ -13,7 +13,7 @@ from alphatriangle.mcts.action_selection import (
     gumbel_root_action,
     puct_action,
 )
-from alphatriangle.mcts.chance import chance_sampler, widened_outcomes, widened_step
+from alphatriangle.mcts.chance import chance_sampler, chance_step, widened_outcomes
 from alphatriangle.mcts.qtransforms import completed_q_by_mix_value, q_by_parent_and_siblings
 from alphatriangle.mcts.seq_halving import considered_visit_sequence, considered_visit_table
 from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, allocate_tree, keep_subtree
@@ -156,17 +156,17 @@ def _chance_tree(visits: list[int]) -> Tree:
     return tree
 
 
-def test_widened_step_revisits_the_least_visited_outcome_until_a_new_one_is_due() -> None:
+def test_widening_revisits_the_least_visited_outcome_until_a_new_one_is_due() -> None:
     t = engine_tables(EnvConfig()).core
     hands = np.zeros((1, 3), dtype=np.int8)
     rng = seed_states([5])
     # 4 visits, widening 1: ceil(sqrt(4)) = 2 outcomes, both kept: the least visited (rank 1).
     sampler = chance_sampler(1, 4, 3, widening=1.0, most=8, common=True)
     tree = _chance_tree([3, 1])
-    assert widened_step(t, tree, sampler, rng, hands, 0, 1, 0) == (1, 3, False)
+    assert chance_step(t, tree, sampler, rng, hands, 0, 1, 0) == (1, 3, False)
     # 5 visits: ceil(sqrt(5)) = 3: a third outcome, row 2 of level 0's common refills.
     tree = _chance_tree([3, 2])
-    rank, child, new = widened_step(t, tree, sampler, rng, hands, 0, 1, 0)
+    rank, child, new = chance_step(t, tree, sampler, rng, hands, 0, 1, 0)
     assert (rank, child, new) == (2, 4, True)
     assert sampler.drawn[0].tolist() == [3, 0, 0, 0]
     assert tree.node_shapes[0, 4].tolist() == sampler.table[0, 0, 2].tolist()
@@ -182,7 +182,7 @@ def test_common_refills_give_sibling_chance_nodes_the_same_outcomes() -> None:
     rng = seed_states([5])
     for _ in range(3):
         for tree in (first, second):
-            _, child, _ = widened_step(t, tree, sampler, rng, hands, 0, 1, 2)
+            _, child, _ = chance_step(t, tree, sampler, rng, hands, 0, 1, 2)
             tree.node_visits[0, 1] += 1
             tree.node_visits[0, child] += 1
     # visits 0, 1, 2 allow 1, 1, 2 outcomes: two outcomes each, the same two hands.

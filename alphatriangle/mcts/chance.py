@@ -119,7 +119,7 @@ def _common_refill(
 
 
 @njit(cache=True)
-def widened_step(
+def chance_step(
     t: CoreTables,
     tree: Tree,
     sampler: ChanceSampler,
@@ -129,8 +129,12 @@ def widened_step(
     n: int,
     level: int,
 ) -> tuple[int, int, bool]:
-    """Progressive widening at chance node `n` (`level` chance nodes above it in this
-    search's path): (outcome rank, child, newly added)."""
+    """The outcome a simulation follows at chance node `n`, `level` chance nodes below the
+    root (`hands`: per-game scratch): (outcome rank, child, newly added); child -1 when
+    there is none and the tree is full. Widening: a new outcome while fewer are kept than
+    the visits allow, else the least-visited one."""
+    if sampler.widening <= 0.0:
+        return capped_step(t, tree, rng, hands, g, n, sampler.most)
     count = tree.node_num_children[g, n]
     allowed = widened_outcomes(sampler.widening, tree.node_visits[g, n], sampler.most)
     if count < allowed and _has_room(tree, g):
@@ -147,21 +151,3 @@ def widened_step(
         if tree.node_visits[g, child] < tree.node_visits[g, tree.children_index[g, n, best]]:
             best = k
     return best, tree.children_index[g, n, best], False
-
-
-@njit(cache=True)
-def chance_step(
-    t: CoreTables,
-    tree: Tree,
-    sampler: ChanceSampler,
-    rng: np.ndarray,
-    hands: np.ndarray,
-    g: int,
-    n: int,
-    level: int,
-) -> tuple[int, int, bool]:
-    """The outcome a simulation follows at chance node `n` (`hands`: per-game scratch):
-    (outcome rank, child, newly added); child -1 when there is none and the tree is full."""
-    if sampler.widening > 0.0:
-        return widened_step(t, tree, sampler, rng, hands, g, n, level)
-    return capped_step(t, tree, rng, hands, g, n, sampler.most)

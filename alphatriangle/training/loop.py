@@ -194,12 +194,12 @@ class TrainingLoop:
             raise RuntimeError(
                 f"the stats collector failed {self.stats_replacements + 1} times ({reason})"
             )
-        self.stats_replacements += 1
         ray.kill(c.stats_collector_actor)
         c.stats_collector_actor = start_stats_collector(c.paths, c.tracking_uri, c.mlflow_run_id)
         if self.last_stats_state:
             c.stats_collector_actor.set_state.remote(self.last_stats_state)
         self.worker_manager.set_stats_collector(c.stats_collector_actor)
+        self.stats_replacements += 1  # counted once the new collector is in place
         logger.warning(
             "the stats collector failed (%s); replaced it (%d of %d)",
             reason, self.stats_replacements, MAX_STATS_REPLACEMENTS,
