@@ -119,7 +119,11 @@ def load_agents(request: EvalRequest) -> tuple[Agent, Agent | None]:
 
 def play_evaluation(request: EvalRequest) -> EvalOutcome:
     """Every policy of `request` on its seeds, in this process."""
-    agent, other = load_agents(request)
+    return play_loaded(request, *load_agents(request))
+
+
+def play_loaded(request: EvalRequest, agent: Agent, other: Agent | None) -> EvalOutcome:
+    """`play_evaluation` with the agents `load_agents` gave."""
     env = agent.config.env
     mcts = agent_search(agent, request)
     results = [play_agent(agent.name, agent.network, mcts, request.seeds, env)]
@@ -187,14 +191,17 @@ def run_eval(
     request: EvalRequest, processes: int, json_path: Path | None, console: Console
 ) -> dict[str, Any]:
     """Play `request` over `processes` processes, print its table, write its JSON."""
-    agent, _ = load_agents(request)
+    agent, other = load_agents(request)
     simulations = agent_search(agent, request).NUM_SIMULATIONS
     shards = min(processes, len(request.seeds))
     console.print(
         f"evaluating {agent.name} ({simulations} simulations) on {len(request.seeds)} games"
         + (f" in {shards} processes" if shards > 1 else "")
     )
-    outcome = play_evaluation_in_processes(request, processes)
+    if shards > 1:
+        outcome = play_evaluation_in_processes(request, shards)
+    else:
+        outcome = play_loaded(request, agent, other)
     console.print(results_table(outcome.results, outcome.results[0]))
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
     payload = eval_payload(outcome.checkpoint, outcome.simulations, outcome.results)
