@@ -45,6 +45,7 @@ from alphatriangle.evaluation.report_table import (
     results_table,
     run_eval,
 )
+from alphatriangle.evaluation.selection import replaces_best, seconds_until_next
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
 
@@ -442,3 +443,28 @@ def test_evaluation_search_takes_the_runs_evaluation_settings() -> None:
         evaluation_mcts(plain).GUMBEL_MAX_CONSIDERED_ACTIONS
         == plain.mcts.GUMBEL_MAX_CONSIDERED_ACTIONS
     )
+
+
+def test_a_later_checkpoint_takes_the_best_place_unless_the_same_games_show_it_worse() -> None:
+    best = [100.0, 200.0, 300.0, 400.0]
+    # Differences -10, -20, +10, -20: mean -10, sd 14.14, half-width 1.96 * 14.14 / 2 = 13.9,
+    # so the interval (-23.9, +3.9) reaches zero: not shown worse, the later one wins.
+    assert replaces_best([90.0, 180.0, 310.0, 380.0], best)
+    # Differences -50, -60, -40, -50: mean -50, sd 8.16, interval (-58, -42): worse.
+    assert not replaces_best([50.0, 140.0, 260.0, 350.0], best)
+    # A higher mean always replaces.
+    assert replaces_best([500.0, 500.0, 500.0, 500.0], best)
+
+
+def test_without_per_game_scores_the_best_mean_decides() -> None:
+    assert replaces_best([100.0, 200.0], None, None)
+    assert replaces_best([100.0, 200.0], None, best_mean=150.0)
+    assert not replaces_best([100.0, 199.0], None, best_mean=150.0)
+    # Scores of another suite size (EVAL_GAMES changed on resume) are not paired either.
+    assert not replaces_best([100.0, 199.0], [1.0, 2.0, 3.0], best_mean=150.0)
+
+
+def test_evaluations_keep_to_their_share_of_the_wall_time() -> None:
+    assert seconds_until_next(40.0, 0.1) == pytest.approx(360.0)
+    assert seconds_until_next(30.0, 0.25) == pytest.approx(90.0)
+    assert seconds_until_next(30.0, 1.0) == 0.0

@@ -76,6 +76,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "METRICS_LOG_FREQ_STEPS": 5,
             "CHECKPOINT_SAVE_FREQ_STEPS": 10,
             "EVAL_FREQ_STEPS": 20,
+            "EVAL_TIME_SHARE": 1.0,
             "EVAL_GAMES": 4,
         },
         "persistence": {"BUFFER_SAVE_FREQ_STEPS": 20},

@@ -204,7 +204,15 @@ class TrainConfig(BaseModel):
     EVAL_FREQ_STEPS: int = Field(
         default=1_000,
         ge=1,
-        description="Steps between evaluations (they pick the best checkpoint).",
+        description="Steps between evaluations at least (they pick the best checkpoint).",
+    )
+    EVAL_TIME_SHARE: float = Field(
+        default=0.1,
+        gt=0.0,
+        le=1.0,
+        description="The most of the wall time evaluations may take: after one that took d "
+        "seconds the next waits d (1 - share) / share seconds, so longer games (a stronger "
+        "agent) space them out. 1: every EVAL_FREQ_STEPS.",
     )
     EVAL_GAMES: int = Field(
         default=32,

@@ -68,6 +68,8 @@ class CheckpointData(BaseModel):
     run_name: str
     counters: RunCounters
     best_eval_score: float | None = None
+    best_eval_scores: list[float] | None = None
+    """The best checkpoint's per-game evaluation scores (seed order), to compare the next with."""
     mlflow_run_id: str | None = None
     configs: dict[str, Any]
     stats_collector_state: dict[str, Any] = {}

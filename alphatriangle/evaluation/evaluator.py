@@ -9,6 +9,7 @@ from alphatriangle.config import RunConfig
 from alphatriangle.evaluation.replay import record_game, replay_html
 from alphatriangle.evaluation.suite import (
     MovePlayed,
+    SuiteResult,
     evaluation_mcts,
     play_agent,
     play_baseline,
@@ -19,9 +20,11 @@ from alphatriangle.nn.network import Weights
 
 
 @dataclass(frozen=True)
-class EvalOutcome:
+class CheckpointEvaluation:
+    """One in-training evaluation: the suite's result on the weights of `global_step`."""
+
     global_step: int
-    summary: dict[str, float]
+    result: SuiteResult
     best_seed: int
     best_score: float
     best_replay_html: str
@@ -55,7 +58,7 @@ class Evaluator:
         self.mcts = evaluation_mcts(config)
         self.baselines_reported = False
 
-    def evaluate(self, weights: Weights, global_step: int) -> EvalOutcome:
+    def evaluate(self, weights: Weights, global_step: int) -> CheckpointEvaluation:
         self.network.set_weights(weights)
         moves: list[list[MovePlayed]] = []
         name = f"step {global_step}"
@@ -72,9 +75,9 @@ class Evaluator:
                 baseline = play_baseline(policy, self.seeds, env, planner)
                 baseline_means[policy] = baseline.summary()["mean"]
             self.baselines_reported = True
-        return EvalOutcome(
+        return CheckpointEvaluation(
             global_step=global_step,
-            summary=result.summary(),
+            result=result,
             best_seed=self.seeds[best],
             best_score=result.scores[best],
             best_replay_html=replay_html(record, self.config.env),

@@ -216,9 +216,15 @@ def paired_difference(a: SuiteResult, b: SuiteResult, confidence: float = 0.95) 
     if a.seeds != b.seeds:
         raise ValueError("paired differences need the same seeds in the same order")
     diff = np.array(a.scores) - np.array(b.scores)
+    low, high = paired_interval(diff, confidence)
+    return {"mean_difference": float(diff.mean()), "ci_low": low, "ci_high": high}
+
+
+def paired_interval(diff: npt.NDArray[np.float64], confidence: float) -> tuple[float, float]:
+    """Normal-approximation confidence interval of the mean of per-seed differences."""
+    mean = float(diff.mean())
     half = 0.0
     if len(diff) > 1:
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         half = float(z * diff.std(ddof=1) / np.sqrt(len(diff)))
-    mean = float(diff.mean())
-    return {"mean_difference": mean, "ci_low": mean - half, "ci_high": mean + half}
+    return mean - half, mean + half

@@ -1,10 +1,12 @@
-"""`EvaluationManager`: the evaluator actor beside the workers: start, poll, best checkpoint,
-replay files and their MLflow upload, failures."""
+"""`EvaluationManager`: the evaluator actor beside the workers: when to start, poll, best
+checkpoint, replay files and their MLflow upload, failures."""
 
 import logging
+import time
 from typing import Any
 
 from alphatriangle.evaluation.evaluator import evaluator_actor, reference_tag
+from alphatriangle.evaluation.selection import replaces_best, seconds_until_next
 from alphatriangle.nn.network import Weights
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.mlflow_artifacts import log_artifacts
@@ -17,8 +19,9 @@ MAX_EVALUATOR_FAILURES = 3
 
 
 class EvaluationManager:
-    """Runs one evaluation at a time in an evaluator actor (`EVAL_FREQ_STEPS` apart) and keeps
-    `best_score`, the score of the checkpoint `best.json` names."""
+    """Runs one evaluation at a time in an evaluator actor, at least `EVAL_FREQ_STEPS` apart
+    and within `EVAL_TIME_SHARE` of the wall time, and keeps the per-game scores of the
+    checkpoint `best.json` names."""
 
     def __init__(self, components: TrainingComponents) -> None:
         self.components = components
@@ -26,15 +29,30 @@ class EvaluationManager:
         self.in_flight: Any = None
         self.failures = 0
         self.best_score: float | None = None
+        self.best_scores: list[float] | None = None
+        self.last_step = 0
+        self.started_at = 0.0
+        self.next_start = 0.0
 
     def can_start(self) -> bool:
         return self.in_flight is None and self.failures < MAX_EVALUATOR_FAILURES
+
+    def is_due(self, global_step: int) -> bool:
+        """`EVAL_FREQ_STEPS` since the last evaluation and its share of the time waited out."""
+        train = self.components.config.train
+        return (
+            self.can_start()
+            and global_step - self.last_step >= train.EVAL_FREQ_STEPS
+            and time.monotonic() >= self.next_start
+        )
 
     def start(self, weights: Weights, global_step: int) -> None:
         """Evaluate `weights` (already saved as the checkpoint of `global_step`)."""
         if self.evaluator is None:
             self.evaluator = evaluator_actor().remote(self.components.config)
         self.in_flight = self.evaluator.evaluate.remote(weights, global_step)
+        self.last_step = global_step
+        self.started_at = time.monotonic()
 
     def poll(self, timeout: float = 0.0) -> None:
         """Log a finished evaluation; if it is the best so far, mark its checkpoint best."""
@@ -46,6 +64,9 @@ class EvaluationManager:
         if not ready:
             return
         ref, self.in_flight = self.in_flight, None
+        now = time.monotonic()
+        share = self.components.config.train.EVAL_TIME_SHARE
+        self.next_start = now + seconds_until_next(now - self.started_at, share)
         try:
             outcome = ray.get(ref)
         except Exception as error:
@@ -53,20 +74,24 @@ class EvaluationManager:
             return
         c = self.components
         info = {"global_step": outcome.global_step, "buffer_size": len(c.buffer)}
-        metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in outcome.summary.items()}
+        summary = outcome.result.summary()
+        metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in summary.items()}
+        metrics["Eval/Seconds"] = [(now - self.started_at, info)]
         for policy, baseline_mean in outcome.baseline_means.items():
             metrics[reference_tag(policy)] = [(baseline_mean, info)]
         c.stats_collector_actor.log_batch.remote(metrics)
-        mean = outcome.summary["mean"]
-        logger.info("evaluation at step %d: mean score %.1f (best game %.0f, seed %d)",
-                    outcome.global_step, mean, outcome.best_score, outcome.best_seed)  # fmt: skip
+        mean = summary["mean"]
+        logger.info("evaluation at step %d: mean score %.1f (best game %.0f, seed %d) in %.0f s",
+                    outcome.global_step, mean, outcome.best_score, outcome.best_seed,
+                    now - self.started_at)  # fmt: skip
         replay = c.paths.replay_path(outcome.global_step)
         replay.parent.mkdir(parents=True, exist_ok=True)
         replay.write_text(outcome.best_replay_html, encoding="utf-8")
         log_artifacts(c, replay, "replays")
         step_dir = c.paths.step_dir(outcome.global_step)
-        if (self.best_score is None or mean > self.best_score) and step_dir.is_dir():
-            self.best_score = mean
+        scores = outcome.result.scores
+        if replaces_best(scores, self.best_scores, self.best_score) and step_dir.is_dir():
+            self.best_score, self.best_scores = mean, list(scores)
             c.data_manager.mark_best(step_dir)
             logger.info("best checkpoint is now %s", step_dir.name)
             log_artifacts(c, step_dir, "checkpoints/best")

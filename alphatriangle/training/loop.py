@@ -77,6 +77,8 @@ class TrainingLoop:
             self.training_seconds_before = checkpoint.counters.training_seconds
             self.helpers.restart_rates()
             self.evaluation.best_score = checkpoint.best_eval_score
+            self.evaluation.best_scores = checkpoint.best_eval_scores
+            self.evaluation.last_step = checkpoint.global_step
             self.last_saved_step = checkpoint.global_step
             self.last_saved_best = checkpoint.best_eval_score
             self.last_buffer_save_step = checkpoint.global_step
@@ -156,7 +158,7 @@ class TrainingLoop:
             self.helpers.log_weight_update(self.global_step)
         if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
-        if self.global_step % train.EVAL_FREQ_STEPS == 0 and self.evaluation.can_start():
+        if self.evaluation.is_due(self.global_step):
             self.start_evaluation()
 
     def start_evaluation(self) -> None:
@@ -270,6 +272,7 @@ class TrainingLoop:
             run_name=c.run_name,
             counters=self.counters.model_copy(),
             best_eval_score=self.evaluation.best_score,
+            best_eval_scores=self.evaluation.best_scores,
             mlflow_run_id=c.mlflow_run_id,
             configs=c.config.model_dump(mode="json"),
             stats_collector_state=stats_state,
