@@ -100,3 +100,17 @@ def test_old_search_setting_names_get_one_line_naming_the_new_key(tmp_path: Path
     assert str(old_file) in str(error.value) and "\n" not in str(error.value)
     with pytest.raises(ValidationError, match=r"mcts\.discount is now mcts\.DISCOUNT"):
         MCTSConfig.model_validate({"discount": 0.9})
+
+
+def test_retired_settings_name_what_replaced_them_and_old_stored_configs_still_load(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match=r"^--set train.RUN_NAME=x: train.RUN_NAME is no longer "
+                       r"a setting; use train --run-name NAME$"):  # fmt: skip
+        load_run_config("quick", overrides=["train.RUN_NAME=x"])
+    old_file = tmp_path / "old.yaml"
+    old_file.write_text("train:\n  AUTO_RESUME_LATEST: false\n")
+    with pytest.raises(ConfigError, match=r"use train --resume / --no-resume$"):
+        load_run_config("quick", old_file)
+    stored = {"RUN_NAME": None, "AUTO_RESUME_LATEST": True, "BATCH_SIZE": 64}
+    assert TrainConfig.model_validate(stored) == TrainConfig(BATCH_SIZE=64)

@@ -11,7 +11,7 @@ import pytest
 from networks import seeded_network
 from rich.console import Console
 
-from alphatriangle.config import EnvConfig, RunConfig, load_run_config
+from alphatriangle.config import EnvConfig, PersistenceConfig, RunConfig, load_run_config
 from alphatriangle.config.mcts_config import RENAMED_MCTS_SETTINGS
 from alphatriangle.data import (
     CHECKPOINT_FORMAT_VERSION,
@@ -235,7 +235,7 @@ def test_eval_table_fits_80_columns(scale: int) -> None:
 
 
 def test_exported_agent_loads_and_keeps_what_was_there(tmp_path: Path) -> None:
-    config = load_run_config("quick")
+    config = load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={tmp_path}"])
     step_dir = _save_agent(tmp_path, "ex", config, step=9)
     evaluation = run_eval(
         EvalRequest(str(step_dir), default_seeds(3), 2), 1, None, Console(file=io.StringIO())
@@ -247,7 +247,9 @@ def test_exported_agent_loads_and_keeps_what_was_there(tmp_path: Path) -> None:
     assert "# ex@9" in card and "| planner |" in card and "| ex@9 |" in card
     exported = load_agent(str(out), tmp_path)
     original = load_agent(str(step_dir), tmp_path)
-    assert exported.name == "ex@9" and exported.config == original.config
+    portable = original.config.model_copy(update={"persistence": PersistenceConfig()})
+    assert exported.name == "ex@9" and exported.config == portable
+    assert str(tmp_path) not in (out / "agent.json").read_text() and str(step_dir) not in card
     for key, value in original.network.get_weights().items():
         assert np.array_equal(exported.network.get_weights()[key], value)
     again = run_eval(

@@ -355,7 +355,7 @@ def test_a_dead_stats_collector_is_replaced_and_metrics_keep_coming(
 ) -> None:
     from mlflow.tracking import MlflowClient
 
-    monkeypatch.setattr("alphatriangle.training.loop.STATS_CHECK_SECONDS", 0.5)
+    monkeypatch.setattr("alphatriangle.training.stats_manager.STATS_CHECK_SECONDS", 0.5)
     uri = f"sqlite:///{tmp_path}/m.db"
     client = MlflowClient(tracking_uri=uri)
     experiment = client.create_experiment("stats", artifact_location=str(tmp_path / "art"))
@@ -375,7 +375,7 @@ def test_a_dead_stats_collector_is_replaced_and_metrics_keep_coming(
             first = components.stats_collector_actor
             ray.kill(first)
             killed_at = loop.global_step
-            wait_for(lambda: loop.stats_replacements == 1, 120, "the collector's replacement")
+            wait_for(lambda: loop.stats.replacements == 1, 120, "the collector's replacement")
             assert components.stats_collector_actor is not first
 
             def logged_after_kill() -> bool:

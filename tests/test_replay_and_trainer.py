@@ -191,3 +191,19 @@ def test_bfloat16_training_computes_in_bfloat16_and_stays_close() -> None:
         losses[bf16] = (metrics["Loss/Policy"], metrics["Loss/Value"])
     assert losses[True] != losses[False]
     np.testing.assert_allclose(losses[True], losses[False], rtol=0.02)
+
+
+def test_only_finite_examples_with_distribution_policies_are_valid() -> None:
+    policy = np.array(
+        [[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [0.6, 0.3, 0.0], [0.2, 0.2, 0.6], [0.25, 0.75, 0.0]],
+        dtype=np.float32,
+    )
+    value = np.array([1.0, np.nan, 2.0, 3.0, 4.0], dtype=np.float32)
+    other = np.zeros((5, 2), dtype=np.float32)
+    other[3, 1] = np.inf
+    experiences = Experiences.without_bootstrap(
+        np.zeros((5, 1, 2, 2), np.uint8), other, policy, value, num_slots=3
+    )
+    # Row 1: value NaN (and so its reward sum); row 2: policy sums to 0.9; row 3: inf feature.
+    assert experiences.valid_rows().tolist() == [True, False, False, False, True]
+    assert experiences.select(experiences.valid_rows()).value.tolist() == [1.0, 4.0]

@@ -18,7 +18,7 @@ from alphatriangle.config.mcts_config import (
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.planner_config import PlannerConfig
-from alphatriangle.config.train_config import TrainConfig
+from alphatriangle.config.train_config import RETIRED_TRAIN_SETTINGS, TrainConfig
 from alphatriangle.utils.errors import one_line
 
 SECTIONS = ("env", "model", "mcts", "train", "persistence", "planner")
@@ -125,10 +125,14 @@ class ConfigError(ValueError):
 
 
 def _check_name(section: str, name: str, origin: str) -> None:
-    """Refuse a setting written with its name from before the UPPER_CASE rename."""
+    """Refuse a setting written with its name from before the UPPER_CASE rename, or one
+    that is no longer a setting, with one line saying what to write instead."""
     if section == "mcts" and name in RENAMED_MCTS_SETTINGS:
         new = RENAMED_MCTS_SETTINGS[name]
         raise ConfigError(renamed_setting_message(section, name, new, origin))
+    if section == "train" and name in RETIRED_TRAIN_SETTINGS:
+        instead = RETIRED_TRAIN_SETTINGS[name]
+        raise ConfigError(f"{origin}: {section}.{name} is no longer a setting; use {instead}")
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], origin: str) -> None:

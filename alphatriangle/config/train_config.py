@@ -1,6 +1,6 @@
 """Training settings: self-play, replay, optimisation, checkpoints."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,16 +11,26 @@ with native bfloat16 arithmetic such as AVX-512 BF16 or AMX), `auto` (ONNX Runti
 when installed)."""
 
 
+RETIRED_TRAIN_SETTINGS = {
+    "RUN_NAME": "train --run-name NAME",
+    "AUTO_RESUME_LATEST": "train --resume / --no-resume",
+}
+"""Settings that were never read, and what does their job: a config file or `--set` naming
+one gets one line saying so; the stored configs of older runs and agents drop them."""
+
+
 class TrainConfig(BaseModel):
     """Everything about how a run generates data and learns from it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    RUN_NAME: str | None = Field(default=None, description="Defaults to a timestamp.")
-    AUTO_RESUME_LATEST: bool = Field(
-        default=True,
-        description="Without a run name, continue the newest run instead of a new one.",
-    )
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(name in data for name in RETIRED_TRAIN_SETTINGS):
+            return {k: v for k, v in data.items() if k not in RETIRED_TRAIN_SETTINGS}
+        return data
+
     DEVICE: str = Field(
         description="Trainer device: auto (CUDA when present), cpu, cuda or cuda:N.",
         default="auto",

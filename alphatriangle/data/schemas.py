@@ -102,15 +102,18 @@ class ExportedAgent(BaseModel):
     run_name: str
     global_step: int
     configs: dict[str, Any]
-    source_checkpoint: str
     exported_at: str
 
     @model_validator(mode="before")
     @classmethod
-    def _read_format_2(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("format_version") == 2:
-            return upgrade_format_2(data)
-        return data
+    def _read_older(cls, data: Any) -> Any:
+        """Format 2 upgraded; `source_checkpoint` (a path on the trainer's disk that older
+        exports recorded) dropped."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("format_version") == 2:
+            data = upgrade_format_2(data)
+        return {key: value for key, value in data.items() if key != "source_checkpoint"}
 
 
 @dataclass

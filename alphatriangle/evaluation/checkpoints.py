@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alphatriangle.config import RunConfig
+from alphatriangle.config import PersistenceConfig, RunConfig
 from alphatriangle.data import (
     CHECKPOINT_FORMAT_VERSION,
     DEFAULT_ROOT,
@@ -91,7 +91,6 @@ def _read_checkpoint(step_dir: Path) -> tuple[ExportedAgent, Weights]:
         run_name=checkpoint.run_name,
         global_step=checkpoint.global_step,
         configs=checkpoint.configs,
-        source_checkpoint=str(step_dir),
         exported_at=checkpoint.saved_at,
     )
     return described, loaded.weights
@@ -137,8 +136,8 @@ def model_card(agent: Agent, described: ExportedAgent, evaluation: dict[str, Any
         f"# {agent.name}",
         "",
         f"An AlphaTriangle agent exported from run `{described.run_name}` at training step "
-        f"{described.global_step:,} (checkpoint `{described.source_checkpoint}`, exported "
-        f"{described.exported_at}, checkpoint format {described.format_version}).",
+        f"{described.global_step:,} (exported {described.exported_at}, checkpoint format "
+        f"{described.format_version}).",
         "",
         f"- network: {model.NUM_RESIDUAL_BLOCKS} residual blocks of {model.CONV_FILTERS} "
         f"filters, {sum(p.numel() for p in agent.network.model.parameters()):,} parameters",
@@ -191,7 +190,8 @@ def export_agent(
     force: bool = False,
     root: Path = DEFAULT_ROOT,
 ) -> Path:
-    """Write an agent directory (weights, `agent.json`, model card) from a checkpoint.
+    """Write an agent directory (weights, `agent.json`, model card) from a checkpoint. It
+    records the run name and step, not where the run lived (persistence settings default).
 
     Refuses, before writing anything, a non-empty `out_dir` unless it is an exported agent
     and `force` is set; the new directory replaces the old one in one rename.
@@ -203,10 +203,11 @@ def export_agent(
             "(or --force to replace an exported agent)"
         )
     agent, described, weights = _load(resolve_checkpoint(target, root), "cpu")
+    portable = agent.config.model_copy(update={"persistence": PersistenceConfig()})
     described = described.model_copy(
         update={
             "format_version": CHECKPOINT_FORMAT_VERSION,
-            "configs": agent.config.model_dump(mode="json"),
+            "configs": portable.model_dump(mode="json"),
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
     )

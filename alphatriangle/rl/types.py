@@ -52,6 +52,20 @@ class Experiences:
             bootstrap_shapes=np.full((n, num_slots), -1, np.int8),
         )  # fmt: skip
 
+    def valid_rows(self, tolerance: float = 1e-3) -> npt.NDArray[np.bool_]:
+        """[n] which examples the buffer may take: every value finite and a policy that is a
+        distribution (sums to 1 within `tolerance`)."""
+        sums = self.policy.sum(axis=1, dtype=np.float64)
+        valid: npt.NDArray[np.bool_] = (
+            np.isfinite(self.value)
+            & np.isfinite(self.reward_sum)
+            & np.isfinite(self.bootstrap_discount)
+            & np.isfinite(self.other).all(axis=1)
+            & np.isfinite(self.policy).all(axis=1)
+            & (np.abs(sums - 1.0) < tolerance)
+        )
+        return valid
+
     def select(self, rows: npt.NDArray[np.generic] | slice) -> "Experiences":
         """The examples at `rows` (indices, a mask or a slice) of every array."""
         return Experiences(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})

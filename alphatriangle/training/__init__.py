@@ -2,6 +2,7 @@
 
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.evaluation_manager import EvaluationManager
+from alphatriangle.training.live_view import TrainingProgress
 from alphatriangle.training.logging_utils import (
     Tee,
     get_root_logger,
@@ -9,14 +10,16 @@ from alphatriangle.training.logging_utils import (
     setup_file_logging,
 )
 from alphatriangle.training.loop import TrainingLoop
-from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.loop_helpers import LoopHelpers
 from alphatriangle.training.runners import run_training
 from alphatriangle.training.setup import setup_training_components
+from alphatriangle.training.stats_manager import StatsManager
 from alphatriangle.training.worker_manager import WorkerManager
 
 __all__ = [
     "EvaluationManager",
     "LoopHelpers",
+    "StatsManager",
     "Tee",
     "TrainingComponents",
     "TrainingLoop",

@@ -17,9 +17,8 @@ from rich.live import Live
 from alphatriangle.config import ConfigError, load_run_config
 from alphatriangle.data import check_run_name
 from alphatriangle.nn import resolve_device
-from alphatriangle.training.live_view import LiveView, render_progress
+from alphatriangle.training.live_view import LiveView, TrainingProgress, render_progress
 from alphatriangle.training.logging_utils import setup_console_logging
-from alphatriangle.training.loop_helpers import TrainingProgress
 from alphatriangle.training.runner import EXIT_STOPPED, run_training
 from alphatriangle.utils import UserError
 

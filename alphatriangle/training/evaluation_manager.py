@@ -10,7 +10,7 @@ from alphatriangle.evaluation.selection import replaces_best, seconds_until_next
 from alphatriangle.nn.network import Weights
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.mlflow_artifacts import log_artifacts
-from alphatriangle.training.worker_manager import failure_reason
+from alphatriangle.utils import failure_reason
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,42 @@
-"""The Rich live view of a training run (plain log lines when not on a terminal)."""
+"""The Rich live view of a training run (plain log lines when not on a terminal), and the
+`TrainingProgress` snapshot it shows."""
 
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
 from rich.console import Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from alphatriangle.training.loop_helpers import TrainingProgress
+from alphatriangle.data import RunCounters
+
+
+@dataclass
+class TrainingProgress:
+    """What the live view and the log lines show: the run's counters (the loop's own record,
+    not a copy) and the rates and losses derived from them."""
+
+    run_name: str
+    counters: RunCounters = field(default_factory=RunCounters)
+    max_steps: int = 0
+    buffer_size: int = 0
+    buffer_capacity: int = 0
+    positions_per_sec: float = 0.0
+    episodes_per_sec: float = 0.0
+    steps_per_sec: float = 0.0
+    losses: dict[str, float] = field(default_factory=dict)
+    recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    elapsed: float = 0.0
+    eta_seconds: float | None = None
+    workers: int = 0
+    status: str = "starting"
+
+    @property
+    def mean_recent_score(self) -> float:
+        return float(np.mean(self.recent_scores)) if self.recent_scores else 0.0
 
 
 def _duration(seconds: float | None) -> str:

@@ -1,4 +1,13 @@
-"""`TrainingLoop`: keeps self-play busy, fills the buffer, trains, updates workers, saves."""
+"""`TrainingLoop`: one run, from its first self-play game to its final checkpoint.
+
+A run keeps one self-play task in flight per worker (`WorkerManager`) and, each pass:
+collects finished games into the replay buffer, trains one batch when the buffer is ready
+and the examples are not yet drawn `MAX_SAMPLES_PER_EXPERIENCE` times, sends the workers new
+weights every `WORKER_UPDATE_FREQ_STEPS`, checkpoints every `CHECKPOINT_SAVE_FREQ_STEPS`,
+starts an evaluation when one is due (`EvaluationManager`) and keeps the stats collector
+alive (`StatsManager`). It ends at `MAX_TRAINING_STEPS` or `MAX_TRAINING_MINUTES`
+("completed") or on a stop request ("stopped"), always with a checkpoint and the buffer.
+"""
 
 import dataclasses
 import logging
@@ -13,22 +22,17 @@ import torch
 from alphatriangle.data import CheckpointData, LoadedTrainingState, RunCounters
 from alphatriangle.training.components import TrainingComponents
 from alphatriangle.training.evaluation_manager import EvaluationManager
-from alphatriangle.training.loop_helpers import LoopHelpers, TrainingProgress
+from alphatriangle.training.live_view import TrainingProgress
+from alphatriangle.training.loop_helpers import LoopHelpers
 from alphatriangle.training.mlflow_artifacts import log_artifacts
-from alphatriangle.training.setup import start_stats_collector
-from alphatriangle.training.worker_manager import WorkerManager, failure_reason
+from alphatriangle.training.stats_manager import StatsManager
+from alphatriangle.training.worker_manager import WorkerManager
 
 logger = logging.getLogger(__name__)
 
 EVAL_WAIT_ON_STOP_SECONDS = 5.0
 """On a stop request the final checkpoint waits this long at most for a running evaluation."""
 EVAL_WAIT_AT_END_SECONDS = 600.0
-STATS_CHECK_SECONDS = 30.0
-"""How often the loop checks that the stats collector is alive."""
-STATS_PING_TIMEOUT_SECONDS = 120.0
-"""A collector that has not answered a check for this long is taken for hung."""
-MAX_STATS_REPLACEMENTS = 3
-"""A stats collector that dies more often than this ends the run with an error."""
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -54,10 +58,7 @@ class TrainingLoop:
         self.last_saved_best: float | None = None
         self.last_buffer_save_step = 0
         self.evaluation = EvaluationManager(components)
-        self.stats_replacements = 0
-        self.last_stats_check = time.monotonic()
-        self.stats_ping: Any = None
-        self.last_stats_state: dict[str, Any] = {}
+        self.stats = StatsManager(components, self.worker_manager)
 
     def set_initial_state(self, loaded: LoadedTrainingState) -> None:
         """Continue from a checkpoint: weights, optimizer, buffer, counters, RNG, stats."""
@@ -85,8 +86,7 @@ class TrainingLoop:
             if checkpoint.buffer_rng_state:
                 c.buffer.rng.bit_generator.state = checkpoint.buffer_rng_state
             if checkpoint.stats_collector_state:
-                self.last_stats_state = checkpoint.stats_collector_state
-                c.stats_collector_actor.set_state.remote(checkpoint.stats_collector_state)
+                self.stats.restore(checkpoint.stats_collector_state)
             logger.info(
                 "resumed at step %d with %d examples in the buffer", self.global_step, len(c.buffer)
             )
@@ -166,48 +166,9 @@ class TrainingLoop:
         self.save_checkpoint()
         self.evaluation.start(self.components.nn.get_weights(), self.global_step)
 
-    def check_stats_collector(self) -> None:
-        """Every `STATS_CHECK_SECONDS`: replace a dead stats collector (with the history of
-        the last checkpoint), at most `MAX_STATS_REPLACEMENTS` times."""
-        import ray
-
-        now = time.monotonic()
-        c = self.components
-        if self.stats_ping is None:
-            if now - self.last_stats_check >= STATS_CHECK_SECONDS:
-                self.stats_ping = c.stats_collector_actor.ping.remote()
-                self.last_stats_check = now
-            return
-        ready, _ = ray.wait([self.stats_ping], timeout=0)
-        if ready:
-            try:
-                ray.get(self.stats_ping)
-                self.stats_ping = None
-                return
-            except Exception as error:
-                reason = failure_reason(error)
-        elif now - self.last_stats_check > STATS_PING_TIMEOUT_SECONDS:
-            reason = f"no answer in {STATS_PING_TIMEOUT_SECONDS:.0f} s"
-        else:
-            return
-        self.stats_ping = None
-        self.last_stats_check = now
-        if self.stats_replacements >= MAX_STATS_REPLACEMENTS:
-            raise RuntimeError(
-                f"the stats collector failed {self.stats_replacements + 1} times ({reason})"
-            )
-        ray.kill(c.stats_collector_actor)
-        c.stats_collector_actor = start_stats_collector(c.paths, c.tracking_uri, c.mlflow_run_id)
-        if self.last_stats_state:
-            c.stats_collector_actor.set_state.remote(self.last_stats_state)
-        self.worker_manager.set_stats_collector(c.stats_collector_actor)
-        self.stats_replacements += 1  # counted once the new collector is in place
-        logger.warning(
-            "the stats collector failed (%s); replaced it (%d of %d)",
-            reason, self.stats_replacements, MAX_STATS_REPLACEMENTS,
-        )  # fmt: skip
-
     def run(self) -> str:
+        """Train until the budget is spent or a stop is requested; "completed" or "stopped".
+        Workers are stopped, metrics flushed and a final checkpoint saved either way."""
         c = self.components
         self.worker_manager.initialize_workers(c.nn.get_weights(), self.global_step)
         for info in self.worker_manager.worker_info():
@@ -230,7 +191,7 @@ class TrainingLoop:
                 can_train = self._may_train()
                 self._collect(timeout=0.0 if can_train else 0.05)
                 self.evaluation.poll()
-                self.check_stats_collector()
+                self.stats.check()
                 if can_train:
                     self._train_step()
                 now = time.monotonic()
@@ -255,18 +216,7 @@ class TrainingLoop:
 
     def checkpoint_data(self) -> CheckpointData:
         c = self.components
-        stats_state = self.last_stats_state
-        try:
-            import ray
-
-            stats_state = ray.get(c.stats_collector_actor.get_state.remote(), timeout=30)
-            self.last_stats_state = stats_state
-        except Exception as error:
-            logger.warning(
-                "the checkpoint keeps the stats of the previous one: the collector did not "
-                "answer (%s)",
-                failure_reason(error),
-            )
+        stats_state = self.stats.state()
         self._update_clock()
         return CheckpointData(
             run_name=c.run_name,

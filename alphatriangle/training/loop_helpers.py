@@ -1,10 +1,9 @@
-"""`LoopHelpers`: rates, experience validation, stats logging and the progress snapshot."""
+"""`LoopHelpers`: rates, experience validation, stats logging and the progress snapshot the
+live view shows."""
 
 import logging
 import math
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,37 +11,13 @@ import numpy as np
 from alphatriangle.data import RunCounters
 from alphatriangle.rl import Experiences, SelfPlayResult
 from alphatriangle.training.components import TrainingComponents
+from alphatriangle.training.live_view import TrainingProgress
 from alphatriangle.utils import StepInfo
 
 logger = logging.getLogger(__name__)
 
 MAX_LOGGED = ("Train/Grad_Norm", "Loss/Mean_Abs_TD_Error")
 """Training metrics whose maximum over a logging interval is logged too (`<name>_Max`)."""
-
-
-@dataclass
-class TrainingProgress:
-    """What the live view and the log lines show: the run's counters (the loop's own record,
-    not a copy) and the rates and losses derived from them."""
-
-    run_name: str
-    counters: RunCounters = field(default_factory=RunCounters)
-    max_steps: int = 0
-    buffer_size: int = 0
-    buffer_capacity: int = 0
-    positions_per_sec: float = 0.0
-    episodes_per_sec: float = 0.0
-    steps_per_sec: float = 0.0
-    losses: dict[str, float] = field(default_factory=dict)
-    recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=50))
-    elapsed: float = 0.0
-    eta_seconds: float | None = None
-    workers: int = 0
-    status: str = "starting"
-
-    @property
-    def mean_recent_score(self) -> float:
-        return float(np.mean(self.recent_scores)) if self.recent_scores else 0.0
 
 
 class LoopHelpers:
@@ -85,25 +60,19 @@ class LoopHelpers:
         return {"global_step": global_step, "buffer_size": len(self.components.buffer)}
 
     def validate_experiences(self, experiences: Experiences) -> Experiences | None:
-        """Drop rows with non-finite values or policies that are not distributions."""
+        """The examples the buffer may take (`Experiences.valid_rows`), None if none: a batch
+        of other shapes than the buffer's is dropped whole, with a warning."""
         if len(experiences) == 0:
             return None  # a game whose every move was a cheap search (playout caps)
+        buffer = self.components.buffer
         spec_ok = (
-            experiences.board.shape[1:] == self.components.buffer.board.shape[1:]
-            and experiences.policy.shape[1:] == self.components.buffer.policy.shape[1:]
+            experiences.board.shape[1:] == buffer.board.shape[1:]
+            and experiences.policy.shape[1:] == buffer.policy.shape[1:]
         )
         if not spec_ok:
             logger.warning("discarding experiences with unexpected shapes")
             return None
-        sums = experiences.policy.sum(axis=1)
-        good = (
-            np.isfinite(experiences.value)
-            & np.isfinite(experiences.reward_sum)
-            & np.isfinite(experiences.bootstrap_discount)
-            & np.isfinite(experiences.other).all(axis=1)
-            & np.isfinite(experiences.policy).all(axis=1)
-            & (np.abs(sums - 1.0) < 1e-3)
-        )
+        good = experiences.valid_rows()
         if not good.all():
             logger.warning("discarding %d invalid experiences", int((~good).sum()))
         if not good.any():

@@ -7,7 +7,7 @@ from typing import Any
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl import SelfPlayBatch, remote_self_play_worker
 from alphatriangle.training.components import TrainingComponents
-from alphatriangle.utils import one_line
+from alphatriangle.utils import failure_reason
 from alphatriangle.utils.seeding import Stream, integer_seed, seed_sequence
 
 logger = logging.getLogger(__name__)
@@ -22,14 +22,6 @@ played, so the live view and `Rate/Positions_per_sec` move with a slow network t
 
 class WorkerFailedError(RuntimeError):
     """A self-play worker keeps failing; the message is one line for the user."""
-
-
-def failure_reason(error: Exception) -> str:
-    """One line: the exception a task raised inside its worker, else Ray's own message."""
-    cause = getattr(error, "cause", None)
-    if isinstance(cause, Exception):
-        return f"{type(cause).__name__}: {one_line(cause)}"
-    return one_line(error)
 
 
 def backoff_seconds(failures: int) -> float:

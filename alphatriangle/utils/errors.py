@@ -15,3 +15,12 @@ def one_line(error: Exception) -> str:
         return f"{where}: {first['msg']}"
     text = str(error)
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def failure_reason(error: Exception) -> str:
+    """One line: the exception a Ray task raised inside its actor (Ray wraps it, keeping it
+    as `cause`), else the error's own message."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, Exception):
+        return f"{type(cause).__name__}: {one_line(cause)}"
+    return one_line(error)
