@@ -69,7 +69,7 @@ def play(
 ) -> None:
     """Play a game in the terminal, or watch a policy play one."""
     from alphatriangle.game import GameState
-    from alphatriangle.game.play import Chooser, play_human, play_policy
+    from alphatriangle.ui.terminal import Chooser, play_human, play_policy
 
     if watch and policy == "human":
         raise UserError("--watch shows a policy's game: add --policy planner (or another policy)")
@@ -215,8 +215,8 @@ def watch(
     ] = None,
 ) -> None:
     """Play one game with an agent or a baseline and write a self-contained HTML replay."""
+    from alphatriangle.baselines.simple import BASELINES
     from alphatriangle.evaluation.watch import watch_game
-    from alphatriangle.game.policies import BASELINES
 
     if out.exists() and out.is_dir():
         raise UserError(f"--out {out} is a directory; give a file name such as game.html")

@@ -22,7 +22,7 @@ from rich.console import Console
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.env_util import make_vec_env
 
-import alphatriangle.game.env as game_env
+import alphatriangle.envs.env as game_env
 from alphatriangle.config import EnvConfig
 from alphatriangle.config.run_config import SCORE_REWARDS
 from alphatriangle.evaluation.report_table import BASELINE_ORDER, results_table

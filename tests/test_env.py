@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-import alphatriangle.game.env  # noqa: F401  (registers AlphaTriangle-v0)
+import alphatriangle.envs.env  # noqa: F401  (registers AlphaTriangle-v0)
 from alphatriangle.config import EnvConfig
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from alphatriangle.game import GameState
+from alphatriangle.ui.render import render_text
 
 
 def _play_until_refills(state: GameState, refills: int) -> list[list[int | None]]:
@@ -108,7 +109,7 @@ def test_refill_argument_replaces_the_draw() -> None:
 
 def test_render_shows_board_slots_and_score() -> None:
     state = GameState.from_snapshot([(3, 0)], [0, 2, None], score=5)
-    text = state.render()
+    text = render_text(state)
     assert "score 5" in text and "slot 2" in text and "(empty)" in text
     assert "▲" in text.splitlines()[5] and text.count("▲") == 2
     assert "GameState(score=5" in repr(state)

@@ -5,10 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from alphatriangle.config import EnvConfig, PlannerConfig
-from alphatriangle.game import GameBatch, GameState
-from alphatriangle.game.geometry import engine_tables, playable_cells, words_to_cells
-from alphatriangle.game.planner import (
+from alphatriangle.baselines.planner import (
     _top_unique,
     board_heuristic,
     draw_probabilities,
@@ -16,7 +13,10 @@ from alphatriangle.game.planner import (
     planner_weights,
     playable_words,
 )
-from alphatriangle.game.policies import BASELINES, policy_streams, random_actions
+from alphatriangle.baselines.simple import BASELINES, policy_streams, random_actions
+from alphatriangle.config import EnvConfig, PlannerConfig
+from alphatriangle.game import GameBatch, GameState
+from alphatriangle.game.geometry import engine_tables, playable_cells, words_to_cells
 from alphatriangle.game.shapes import DRAW_TEMPLATE_IDS
 
 TABLES = engine_tables(EnvConfig())

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from alphatriangle.baselines.simple import BASELINES, greedy_actions, policy_streams, random_actions
 from alphatriangle.game import GameBatch
-from alphatriangle.game.policies import BASELINES, greedy_actions, policy_streams, random_actions
 
 
 def _refill_history(policy: str, seeds: list[int]) -> tuple[list[list[list[int]]], np.ndarray]:

@@ -7,14 +7,14 @@ import pytest
 from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
-import alphatriangle.game.env as game_env
+import alphatriangle.envs.env as game_env
+from alphatriangle.baselines.simple import greedy_actions, policy_streams
 from alphatriangle.config import EnvConfig
+from alphatriangle.envs.env import EPISODE_SEED_STRIDE, AlphaTriangleEnv
+from alphatriangle.envs.vector_env import AlphaTriangleVectorEnv
 from alphatriangle.evaluation.suite import baseline_chooser, play_suite
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameBatch, GameState
-from alphatriangle.game.env import EPISODE_SEED_STRIDE, AlphaTriangleEnv
-from alphatriangle.game.policies import greedy_actions, policy_streams
-from alphatriangle.game.vector_env import AlphaTriangleVectorEnv
 
 
 def _random_legal(masks: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from rich.console import Console
 
-import alphatriangle.game.env as game_env
+import alphatriangle.envs.env as game_env
 from alphatriangle.bench.engine import sample_legal
 from alphatriangle.bench.report import write_report
 from alphatriangle.game.rng import seed_states

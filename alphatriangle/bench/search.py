@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from rich.console import Console
 
+from alphatriangle.baselines.simple import policy_streams, random_actions
 from alphatriangle.bench.report import write_report
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
 from alphatriangle.game import GameBatch
-from alphatriangle.game.policies import policy_streams, random_actions
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import SelfPlayWorker

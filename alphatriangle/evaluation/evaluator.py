@@ -6,9 +6,7 @@ from typing import Any
 import numpy as np
 
 from alphatriangle.config import RunConfig
-from alphatriangle.evaluation.replay import record_game, replay_html
 from alphatriangle.evaluation.suite import (
-    MovePlayed,
     SuiteResult,
     evaluation_mcts,
     play_agent,
@@ -17,6 +15,7 @@ from alphatriangle.evaluation.suite import (
 )
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.network import Weights
+from alphatriangle.ui.replay import MovePlayed, record_game, replay_html
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
+from alphatriangle.baselines.planner import planner_actions
+from alphatriangle.baselines.simple import BASELINES, game_policy_streams
 from alphatriangle.config import EnvConfig, MCTSConfig, PlannerConfig, RunConfig
 from alphatriangle.game import GameBatch
-from alphatriangle.game.planner import planner_actions
-from alphatriangle.game.policies import BASELINES, game_policy_streams
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.ui.replay import Candidate, MovePlayed
 
 DEFAULT_SEED_BASE = 20_240_001
 """The default suite is seeds DEFAULT_SEED_BASE .. DEFAULT_SEED_BASE + games - 1."""
@@ -27,9 +28,6 @@ SELECTION_SEED_BASE = 10_240_001
 disjoint from the default suite, so `eval` on the default seeds scores it on unseen games."""
 
 ActionChooser = Callable[[GameBatch], npt.NDArray[np.int64]]
-Candidate = tuple[int, float, float]
-"""(action, share of the root visits, return estimate) of one move the search considered."""
-MovePlayed = tuple[int, list[Candidate]]
 
 
 @dataclass(frozen=True)

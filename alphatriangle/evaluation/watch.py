@@ -3,18 +3,17 @@ replay."""
 
 from pathlib import Path
 
+from alphatriangle.baselines.simple import BASELINES
 from alphatriangle.config import EnvConfig
 from alphatriangle.evaluation.checkpoints import load_agent
-from alphatriangle.evaluation.replay import GameRecord, record_game, replay_html
 from alphatriangle.evaluation.suite import (
     AgentChooser,
-    MovePlayed,
     baseline_chooser,
     evaluation_mcts,
     play_suite,
     recording,
 )
-from alphatriangle.game.policies import BASELINES
+from alphatriangle.ui.replay import GameRecord, MovePlayed, record_game, replay_html
 
 
 def watch_game(target: str, seed: int, simulations: int | None, out: Path) -> GameRecord:

@@ -150,12 +150,6 @@ class GameState:
             raise ValueError(f"({slot}, {row}, {col}) is outside the slots or the board")
         return slot * cfg.cells + row * cfg.COLS + col
 
-    def render(self) -> str:
-        """The board, slots and score as plain text."""
-        from alphatriangle.game.render import render_text
-
-        return render_text(self)
-
     def __repr__(self) -> str:
         return (
             f"GameState(score={self.game_score():g}, step={self.current_step}, "

@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from alphatriangle.baselines.planner import planner_actions
+from alphatriangle.baselines.simple import policy_streams
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, PlannerConfig, TrainConfig
 from alphatriangle.game import GameBatch
-from alphatriangle.game.planner import planner_actions
-from alphatriangle.game.policies import policy_streams
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts import BatchedMCTS, SearchOutput
 from alphatriangle.nn import NeuralNetwork

@@ -22,10 +22,11 @@ import numpy.typing as npt
 from gymnasium import spaces
 
 from alphatriangle.config import EnvConfig
+from alphatriangle.features import FeatureExtractor, feature_spec
 from alphatriangle.game.game_state import GameState
 from alphatriangle.game.geometry import engine_tables
-from alphatriangle.game.render import render_text
 from alphatriangle.game.shapes import NUM_SHAPES
+from alphatriangle.ui.render import render_text
 
 Observation = dict[str, Any]
 """Arrays by key: `board` and `shapes`, or `board` and `other` (features)."""
@@ -44,8 +45,6 @@ def episode_game_seed(base: int, episode: int) -> int:
 def observation_space(config: EnvConfig, observation: ObservationKind) -> spaces.Dict:
     """The space of one game's observation of the given kind."""
     if observation == "features":
-        from alphatriangle.features import feature_spec
-
         spec = feature_spec(config)
         return spaces.Dict(
             {
@@ -87,8 +86,6 @@ class AlphaTriangleEnv(gym.Env[Observation, np.int64]):
         playable = engine_tables(cfg).playable.reshape(cfg.ROWS, cfg.COLS)
         self._empty_board = np.where(playable, 0, -1).astype(np.int8)
         if observation == "features":
-            from alphatriangle.features import FeatureExtractor
-
             self._features = FeatureExtractor(cfg)
         self._base_seed: int | None = None
         self._episode = 0
@@ -144,11 +141,11 @@ class AlphaTriangleEnv(gym.Env[Observation, np.int64]):
 
 ENV_ID = "AlphaTriangle-v0"
 VECTOR_ENV_ID = "AlphaTriangleVector-v0"
-_VECTOR_ENTRY = "alphatriangle.game.vector_env:AlphaTriangleVectorEnv"
+_VECTOR_ENTRY = "alphatriangle.envs.vector_env:AlphaTriangleVectorEnv"
 if ENV_ID not in gym.registry:
     gym.register(
         id=ENV_ID,
-        entry_point="alphatriangle.game.env:AlphaTriangleEnv",
+        entry_point="alphatriangle.envs.env:AlphaTriangleEnv",
         vector_entry_point=_VECTOR_ENTRY,
     )
 if VECTOR_ENV_ID not in gym.registry:

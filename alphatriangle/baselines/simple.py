@@ -10,10 +10,10 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.core import free_at, place
 from alphatriangle.game.geometry import CoreTables
-from alphatriangle.game.planner import planner_actions
 from alphatriangle.game.rng import draw_below, fresh_seed, seed_states
 
 

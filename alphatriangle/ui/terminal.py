@@ -10,7 +10,7 @@ from rich.console import Console
 from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.game_state import GameState
 from alphatriangle.game.geometry import Cell
-from alphatriangle.game.render import render_rich
+from alphatriangle.ui.render import render_rich
 
 Chooser = Callable[[GameBatch], npt.NDArray[np.int64]]
 """Picks an action for every game of a batch (here, a batch of one)."""

@@ -7,9 +7,13 @@ from importlib import resources
 from typing import Any
 
 from alphatriangle.config import EnvConfig
-from alphatriangle.evaluation.suite import MovePlayed
 from alphatriangle.game import SHAPES, GameState
 from alphatriangle.game.geometry import playable_cells
+
+Candidate = tuple[int, float, float]
+"""(action, share of the root visits, return estimate) of one move the search considered."""
+MovePlayed = tuple[int, list[Candidate]]
+"""An action played and the candidates the search weighed for it."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,6 @@ def _payload(record: GameRecord, env: EnvConfig) -> dict[str, Any]:
 def replay_html(record: GameRecord, env: EnvConfig) -> str:
     """One HTML file that plays the game back: board, slots, highlights, candidates, controls."""
     data = json.dumps(_payload(record, env)).replace("</", "<\\/")
-    template = resources.files("alphatriangle.evaluation").joinpath("replay_template.html")
+    template = resources.files("alphatriangle.ui").joinpath("replay_template.html")
     page = template.read_text(encoding="utf-8")
     return page.replace("__TITLE__", html.escape(record.title)).replace("__DATA__", data)

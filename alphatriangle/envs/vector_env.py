@@ -20,6 +20,14 @@ from gymnasium.vector.utils import batch_space
 from numba import njit
 
 from alphatriangle.config import EnvConfig
+from alphatriangle.envs.env import (
+    EPISODE_SEED_STRIDE,
+    UNSEEDED_BASE_LIMIT,
+    Observation,
+    ObservationKind,
+    observation_space,
+)
+from alphatriangle.features import FeatureExtractor
 from alphatriangle.game.batch import GameBatch
 from alphatriangle.game.core import (
     is_legal,
@@ -27,13 +35,6 @@ from alphatriangle.game.core import (
     outcome_reward,
     popcount,
     step_game,
-)
-from alphatriangle.game.env import (
-    EPISODE_SEED_STRIDE,
-    UNSEEDED_BASE_LIMIT,
-    Observation,
-    ObservationKind,
-    observation_space,
 )
 from alphatriangle.game.geometry import CoreTables
 from alphatriangle.game.rng import seed_states_array
@@ -142,8 +143,6 @@ class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.N
         self._episodes = np.zeros(num_envs, dtype=np.int64)
         self._seeded = False
         if observation == "features":
-            from alphatriangle.features import FeatureExtractor
-
             self._features = FeatureExtractor(cfg)
             board, other = self._features.allocate(num_envs)
             self._obs: Observation = {"board": board, "other": other}
