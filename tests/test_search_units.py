@@ -5,15 +5,18 @@ import math
 import numpy as np
 import pytest
 
-from alphatriangle.config import EnvConfig
+from alphatriangle.config import EnvConfig, MCTSConfig
 from alphatriangle.game.geometry import engine_tables
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts.action_selection import (
+    RootState,
     gumbel_interior_action,
     gumbel_root_action,
     puct_action,
 )
 from alphatriangle.mcts.chance import chance_sampler, chance_step, widened_outcomes
+from alphatriangle.mcts.expansion import expand
+from alphatriangle.mcts.policies import GumbelRoot, PuctRoot, RootStatistics, SearchedRoots
 from alphatriangle.mcts.qtransforms import completed_q_by_mix_value, q_by_parent_and_siblings
 from alphatriangle.mcts.seq_halving import considered_visit_sequence, considered_visit_table
 from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, allocate_tree, keep_subtree
@@ -189,3 +192,97 @@ def test_common_refills_give_sibling_chance_nodes_the_same_outcomes() -> None:
     kept = [tree.node_shapes[0, 2:4].tolist() for tree in (first, second)]
     assert kept[0] == kept[1] == sampler.table[0, 2, :2].tolist()
     assert sampler.drawn[0].tolist() == [0, 0, 2, 0]
+
+
+def _searched(
+    logits: list[list[float]],
+    search_visits: list[list[int]],
+    gumbel: list[list[float]],
+    sigma_q: list[list[float]],
+    visits: list[list[int]],
+    active: list[bool],
+    move_numbers: list[int],
+) -> SearchedRoots:
+    """Searched roots of hand-set statistics (the tree holds only the root logits)."""
+    games, actions = len(logits), len(logits[0])
+    tree = allocate_tree(games=games, capacity=1, num_actions=actions, num_slots=3)
+    tree.children_logit[:, 0] = logits
+    roots = RootState(
+        gumbel=np.array(gumbel, dtype=np.float32),
+        prior=np.zeros((games, actions), dtype=np.float32),
+        search_visits=np.array(search_visits, dtype=np.int32),
+        visit_schedule=np.zeros((games, 1), dtype=np.int32),
+    )
+    improved = np.full((games, actions), 1.0 / actions)
+    stats = RootStatistics(np.array(sigma_q), np.array(visits, dtype=np.int32), improved)
+    return SearchedRoots(tree, roots, stats, np.array(active), np.array(move_numbers))
+
+
+def test_gumbel_root_plays_the_best_scoring_action_among_the_most_searched() -> None:
+    searched = _searched(
+        logits=[[0.0, -1.0, 0.5, NEG_INF], [0.0, 0.0, 0.0, 0.0]],
+        search_visits=[[4, 4, 2, 4], [1, 1, 1, 1]],
+        gumbel=[[0.1, 2.0, 5.0, 9.0], [0.0, 0.0, 0.0, 0.0]],
+        sigma_q=[[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]],
+        visits=[[4, 4, 2, 0], [1, 1, 1, 1]],
+        active=[True, False],
+        move_numbers=[0, 0],
+    )
+    actions, targets = GumbelRoot(MCTSConfig(), np.random.default_rng(0)).decide(searched)
+    # Survivors (4 search visits, legal): a0 scores 0.1 + 0 + 1 = 1.1, a1 2 - 1 + 0 = 1.0;
+    # a2 (5.5) was halved away and a3 is illegal. The inactive game plays nothing.
+    assert actions.tolist() == [0, -1]
+    assert targets[0].tolist() == pytest.approx([0.25] * 4) and not targets[1].any()
+
+
+def test_puct_root_targets_the_visit_shares_and_samples_with_the_temperature() -> None:
+    config = MCTSConfig(
+        ROOT_SELECTION="puct", TEMPERATURE_INITIAL=0.5, TEMPERATURE_FINAL=0.0,
+        TEMPERATURE_ANNEAL_MOVES=10,
+    )  # fmt: skip
+    searched = _searched(
+        logits=[[0.0] * 4] * 2,
+        search_visits=[[0] * 4] * 2,
+        gumbel=[[0.0] * 4] * 2,
+        sigma_q=[[0.0] * 4] * 2,
+        visits=[[3, 1, 0, 0], [1, 3, 0, 0]],
+        active=[True, True],
+        move_numbers=[0, 10],
+    )
+    policy = PuctRoot(config, np.random.default_rng(1))
+    actions, targets = policy.decide(searched)
+    assert targets.tolist() == [[0.75, 0.25, 0.0, 0.0], [0.25, 0.75, 0.0, 0.0]]
+    assert actions[1] == 1  # move 10: temperature 0, the most visited
+    # Temperature 0.5 weighs visits squared: 9 : 1, so a0 with probability 0.9.
+    draws = [policy.decide(searched)[0][0] for _ in range(4000)]
+    assert set(draws) <= {0, 1}
+    assert np.mean(np.array(draws) == 0) == pytest.approx(0.9, abs=0.02)
+
+
+def test_expand_adds_a_decision_child_then_a_chance_child_when_the_hand_empties() -> None:
+    tables = engine_tables(EnvConfig())
+    t = tables.core
+    cols = tables.config.COLS
+    up, down = 2 * cols + 7, 2 * cols + 8  # (2, 7) points up, (2, 8) down: r + c odd, even
+    assert t.place_ok[0, up] and t.place_ok[2, down]
+    tree = allocate_tree(games=1, capacity=3, num_actions=tables.config.ACTION_DIM, num_slots=3)
+    tree.node_count[0] = 1
+    tree.node_shapes[0, 0] = [0, 2, -1]  # a single up triangle and a single down one
+    hand = np.zeros(3, dtype=np.int8)
+
+    first = expand(t, tree, hand, 0, 0, up)  # slot 0 at (2, 7), cell 37 of the low word
+    assert first == 1 and tree.node_kind[0, 1] == DECISION and not tree.node_terminal[0, 1]
+    assert tree.node_shapes[0, 1].tolist() == [-1, 2, -1]
+    assert tree.children_index[0, 0, up] == 1
+    # One placed triangle (0.01) and a move still possible (0.005); no line is complete.
+    assert tree.children_reward[0, 0, up] == pytest.approx(0.015)
+    assert int(tree.node_occ[0, 1, 0]) == 1 << up
+
+    action = t.cells + down  # slot 1 at (2, 8): the hand is empty, a refill follows
+    second = expand(t, tree, hand, 0, 1, action)
+    assert second == 2 and tree.node_kind[0, 2] == CHANCE
+    assert tree.node_shapes[0, 2].tolist() == [-1, -1, -1]
+    assert tree.children_reward[0, 1, action] == pytest.approx(0.01)  # the refill's part later
+    assert int(tree.node_occ[0, 2, 0]) == (1 << up) | (1 << down)
+    # The tree is full: no third child.
+    assert expand(t, tree, hand, 0, 0, t.cells + down) == -1

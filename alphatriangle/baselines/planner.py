@@ -51,7 +51,7 @@ def planner_weights(config: PlannerConfig) -> npt.NDArray[np.float64]:
 def draw_probabilities(tables: EngineTables) -> npt.NDArray[np.float64]:
     """[shapes] the chance that one refill draw is each shape."""
     core = tables.core
-    counts = np.bincount(core.draw_ids.astype(np.int64), minlength=core.shape_size.shape[0])
+    counts = np.bincount(core.draw_ids.astype(np.int64), minlength=core.fit.shape_size.shape[0])
     probabilities: npt.NDArray[np.float64] = counts / core.draw_ids.shape[0]
     return probabilities
 
@@ -87,7 +87,7 @@ def board_heuristic(
             anchor = t.anchors[shape, k]
             if free_at(t.place_bits, shape, anchor, lo, hi):
                 count += 1
-                if t.shape_size[shape] > 1:
+                if t.fit.shape_size[shape] > 1:
                     cover_lo |= t.place_bits[shape, anchor, 0]
                     cover_hi |= t.place_bits[shape, anchor, 1]
         if count > 0:
@@ -204,12 +204,9 @@ def plan_move(
                     anchor = t.anchors[shape, k]
                     if not free_at(t.place_bits, shape, anchor, lo, hi):
                         continue
-                    new_lo, new_hi, cleared, _lines = place(
-                        t.place_bits, t.touch_count, t.touch_lines, t.line_bits,
-                        lo, hi, shape, anchor,
-                    )  # fmt: skip
+                    new_lo, new_hi, cleared, _lines = place(t, lo, hi, shape, anchor)
                     new_used = used | (1 << slot)
-                    gain = b_gain[b] + t.shape_size[shape] + 2 * cleared
+                    gain = b_gain[b] + t.fit.shape_size[shape] + 2 * cleared
                     first = b_first[b] if b_first[b] >= 0 else slot * t.cells + anchor
                     complete = new_used == full
                     score = gain + TIE_BREAK * _UNIT * float(next_u64(rng, stream))

@@ -63,7 +63,6 @@ def _greedy_actions(
     out: np.ndarray,
 ) -> None:
     anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
-    touch_count, touch_lines, line_bits = t.touch_count, t.touch_lines, t.line_bits
     for g in range(occ.shape[0]):
         out[g] = -1
         if done[g]:
@@ -79,10 +78,8 @@ def _greedy_actions(
                 anchor = anchors[shape, k]
                 if not free_at(place_bits, shape, anchor, lo, hi):
                     continue
-                cleared = place(
-                    place_bits, touch_count, touch_lines, line_bits, lo, hi, shape, anchor
-                )[2]
-                gain = t.shape_size[shape] + 2 * cleared
+                cleared = place(t, lo, hi, shape, anchor)[2]
+                gain = t.fit.shape_size[shape] + 2 * cleared
                 if gain > best:
                     best = gain
                     ties = 1

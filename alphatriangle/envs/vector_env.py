@@ -29,60 +29,11 @@ from alphatriangle.envs.env import (
 )
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game.batch import GameBatch
-from alphatriangle.game.core import (
-    is_legal,
-    legal_mask_batch,
-    outcome_reward,
-    popcount,
-    step_game,
-)
-from alphatriangle.game.geometry import CoreTables
+from alphatriangle.game.core import apply_actions, legal_mask_batch, popcount, step_arrays
 from alphatriangle.game.rng import seed_states_array
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
-
-
-@njit(cache=True)
-def _step_games(
-    t: CoreTables,
-    occ: np.ndarray,
-    shapes: np.ndarray,
-    score: np.ndarray,
-    steps: np.ndarray,
-    done: np.ndarray,
-    rng: np.ndarray,
-    actions: np.ndarray,
-    resetting: np.ndarray,
-    no_refills: np.ndarray,
-    reward: np.ndarray,
-    terminated: np.ndarray,
-    illegal: np.ndarray,
-) -> None:
-    """Step every game not `resetting`; an illegal action ends its game with the penalty."""
-    for g in range(actions.shape[0]):
-        reward[g] = 0.0
-        terminated[g] = False
-        illegal[g] = False
-        if resetting[g]:
-            continue
-        if done[g] or not is_legal(
-            t.place_ok, t.place_bits, t.action_slot, t.action_anchor,
-            occ[g, 0], occ[g, 1], shapes, g, actions[g],
-        ):  # fmt: skip
-            reward[g] = outcome_reward(t, True)
-            terminated[g] = True
-            illegal[g] = True
-            done[g] = True
-            continue
-        r, delta, _lines, _refilled, over = step_game(
-            t, occ, shapes, g, rng, g, actions[g], no_refills
-        )
-        score[g] += delta
-        steps[g] += 1
-        done[g] = over
-        reward[g] = r
-        terminated[g] = over
 
 
 @njit(cache=True)
@@ -134,10 +85,9 @@ class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.N
         self._empty_board = np.where(tables.playable, 0, -1).astype(np.int8)
         self._no_refills = np.empty((0, cfg.NUM_SHAPE_SLOTS), dtype=np.int8)
         self._masks = np.zeros((num_envs, cfg.ACTION_DIM), dtype=np.bool_)
-        self._rewards = np.zeros(num_envs, dtype=np.float64)
+        self._stepped = step_arrays(num_envs)
         self._terminated = np.zeros(num_envs, dtype=np.bool_)
         self._truncated = np.zeros(num_envs, dtype=np.bool_)
-        self._illegal = np.zeros(num_envs, dtype=np.bool_)
         self._resetting = np.zeros(num_envs, dtype=np.bool_)
         self._base_seeds = np.zeros(num_envs, dtype=np.int64)
         self._episodes = np.zeros(num_envs, dtype=np.int64)
@@ -177,7 +127,7 @@ class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.N
             "_action_mask": everywhere,
             "score": self.batch.score.astype(np.float64),
             "_score": everywhere,
-            "illegal_action": self._illegal.copy(),
+            "illegal_action": self._stepped.illegal.copy(),
             "_illegal_action": everywhere,
         }
 
@@ -205,7 +155,7 @@ class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.N
                 self._episodes[i] += 1
         self._seeded = True
         self._resetting[:] = False
-        self._illegal[:] = False
+        self._stepped.illegal[:] = False
         self._start_games(np.ones(self.num_envs, dtype=np.bool_))
         return self._observe(), self._infos()
 
@@ -225,16 +175,17 @@ class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.N
         if self._resetting.any():
             self._episodes[self._resetting] += 1
             self._start_games(self._resetting)
-        b = self.batch
-        _step_games(
-            b.tables.core, b.occ, b.shapes, b.score, b.steps, b.done, b.rng, actions,
-            self._resetting, self._no_refills, self._rewards, self._terminated, self._illegal,
-        )  # fmt: skip
+        played = np.where(actions < 0, self.config.ACTION_DIM, actions)  # out of range: illegal
+        played[self._resetting] = -1  # not stepped: these games were just reset
+        apply_actions(
+            self.batch.tables.core, self.batch.arrays, played, self._no_refills, self._stepped
+        )
+        np.logical_and(played >= 0, self.batch.done, out=self._terminated)
         self._resetting[:] = self._terminated
         observation = self._observe()
         return (
             observation,
-            self._rewards.copy(),
+            self._stepped.reward.copy(),
             self._terminated.copy(),
             self._truncated.copy(),
             self._infos(),

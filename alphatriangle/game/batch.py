@@ -74,19 +74,15 @@ class GameBatch:
     def config(self) -> EnvConfig:
         return self.tables.config
 
+    @property
+    def arrays(self) -> core.GameArrays:
+        """The games' arrays as the record the kernels take (the same arrays, not copies)."""
+        return core.GameArrays(self.occ, self.shapes, self.score, self.steps, self.done, self.rng)
+
     def reset(self, which: npt.NDArray[np.bool_] | None = None) -> None:
         """Start new games where `which` is True (all games by default)."""
         mask = np.ones(len(self), dtype=np.bool_) if which is None else which
-        core.reset_batch(
-            self.tables.core,
-            self.occ,
-            self.shapes,
-            self.score,
-            self.steps,
-            self.done,
-            self.rng,
-            mask,
-        )
+        core.reset_batch(self.tables.core, self.arrays, mask)
 
     def legal_mask(self, out: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.bool_]:
         """[n, ACTION_DIM] legal actions of every game."""
@@ -114,28 +110,13 @@ class GameBatch:
             forced = np.empty((0, self.shapes.shape[1]), dtype=np.int8)
         else:
             forced = np.ascontiguousarray(forced_refills, dtype=np.int8)
-        reward = np.empty(n, dtype=np.float64)
-        delta = np.empty(n, dtype=np.int64)
-        lines = np.empty(n, dtype=np.int64)
-        refilled = np.empty(n, dtype=np.bool_)
-        bad = core.step_batch(
-            self.tables.core,
-            self.occ,
-            self.shapes,
-            self.score,
-            self.steps,
-            self.done,
-            self.rng,
-            actions,
-            forced,
-            reward,
-            delta,
-            lines,
-            refilled,
-        )
+        out = core.step_arrays(n)
+        bad = core.step_batch(self.tables.core, self.arrays, actions, forced, out)
         if bad != core.ALL_LEGAL:
             raise ValueError(f"illegal action {int(actions[bad])} in game {bad}")
-        return StepResult(reward, delta, lines, refilled, self.done.copy())
+        return StepResult(
+            out.reward, out.score_delta, out.lines_cleared, out.refilled, self.done.copy()
+        )
 
     def refresh_done(self) -> None:
         """Recompute game over from boards and slots set by hand."""

@@ -112,9 +112,7 @@ class GameState:
                 raise ValueError(f"refill {list(refill)} must hold one shape id per slot")
             forced = np.array([refill], dtype=np.int8)
         b = self._batch
-        legal, reward, *_ = core.step_one(
-            b.tables.core, b.occ, b.shapes, b.score, b.steps, b.done, b.rng, 0, action, forced
-        )
+        legal, reward, *_ = core.step_one(b.tables.core, b.arrays, 0, action, forced)
         if not legal:
             raise ValueError(f"illegal action {action}")
         return reward, bool(b.done[0])

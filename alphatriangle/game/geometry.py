@@ -86,6 +86,17 @@ def bits_to_words(bits: npt.NDArray[np.uint8]) -> U64:
     return packed.view("<u8").astype(np.uint64)
 
 
+class FitTables(NamedTuple):
+    """Where each shape fits, the three arrays every legality test reads (`fit_anchors`):
+    a record as cheap to pass as its arrays one by one."""
+
+    anchor_words: U64
+    """[shapes, 2] `place_ok` of each shape as bitboard words."""
+    cell_offsets: npt.NDArray[np.int32]
+    """[shapes, MAX_SHAPE_SIZE] each triangle's cell minus the anchor cell (`shape_size` used)."""
+    shape_size: npt.NDArray[np.int32]
+
+
 class CoreTables(NamedTuple):
     """The arrays the numba kernels read, packed as one argument."""
 
@@ -100,11 +111,7 @@ class CoreTables(NamedTuple):
     anchor_count: npt.NDArray[np.int32]
     anchors: npt.NDArray[np.int32]
     """[shapes, cells] the cells where `place_ok` holds, first `anchor_count` entries."""
-    anchor_words: U64
-    """[shapes, 2] `place_ok` of each shape as bitboard words."""
-    cell_offsets: npt.NDArray[np.int32]
-    """[shapes, MAX_SHAPE_SIZE] each triangle's cell minus the anchor cell (`shape_size` used)."""
-    shape_size: npt.NDArray[np.int32]
+    fit: FitTables
     touch_count: npt.NDArray[np.int32]
     touch_lines: npt.NDArray[np.int32]
     """[shapes, cells, k] the lines through the cells a placement covers, first `touch_count`."""
@@ -194,11 +201,14 @@ def engine_tables(config: EnvConfig) -> EngineTables:
             place_bits=place_bits,
             anchor_count=anchor_count,
             anchors=anchors,
-            anchor_words=np.array(
-                [cells_to_words(np.flatnonzero(row).tolist()) for row in place_ok], dtype=np.uint64
+            fit=FitTables(
+                anchor_words=np.array(
+                    [cells_to_words(np.flatnonzero(row).tolist()) for row in place_ok],
+                    dtype=np.uint64,
+                ),
+                cell_offsets=cell_offsets,
+                shape_size=np.array([len(shape) for shape in SHAPES], dtype=np.int32),
             ),
-            cell_offsets=cell_offsets,
-            shape_size=np.array([len(shape) for shape in SHAPES], dtype=np.int32),
             touch_count=touch_count,
             touch_lines=touch_lines,
             line_bits=np.array(line_words, dtype=np.uint64).reshape(len(lines), 2),

@@ -64,9 +64,7 @@ def add_outcome(t: CoreTables, tree: Tree, hands: np.ndarray, g: int, n: int) ->
     """Append the refill `hands[g]` as chance node `n`'s next outcome; returns the child."""
     occ = tree.node_occ[g, n]
     count = tree.node_num_children[g, n]
-    terminal = not has_legal_move(
-        t.anchor_words, t.cell_offsets, t.shape_size, occ[0], occ[1], hands, g
-    )
+    terminal = not has_legal_move(t.fit, occ[0], occ[1], hands, g)
     child = add_node(tree, g, n, DECISION, terminal)
     tree.node_shapes[g, child] = hands[g]
     tree.children_index[g, n, count] = child

@@ -25,7 +25,7 @@ def write_evaluation(
     legal[g, :] = False
     occ = tree.node_occ[g, n]
     write_legal_mask(
-        t.anchor_words, t.cell_offsets, t.shape_size, t.cells, occ[0], occ[1],
+        t.fit, t.cells, occ[0], occ[1],
         tree.node_shapes[g], n, legal, g,
     )  # fmt: skip
     prior = tree.children_logit[g, n]
@@ -50,9 +50,7 @@ def prepare_roots(
             continue
         tree.node_occ[g, 0] = occ[g]
         tree.node_shapes[g, 0] = shapes[g]
-        terminal = not has_legal_move(
-            t.anchor_words, t.cell_offsets, t.shape_size, occ[g, 0], occ[g, 1], shapes, g
-        )
+        terminal = not has_legal_move(t.fit, occ[g, 0], occ[g, 1], shapes, g)
         init_node(tree, g, 0, DECISION, terminal)
         tree.node_count[g] = 1
 
@@ -70,10 +68,7 @@ def expand(t: CoreTables, tree: Tree, hand: np.ndarray, g: int, n: int, a: int) 
     if tree.node_count[g] + (2 if refill else 1) > tree.node_visits.shape[1]:
         return -1
     occ = tree.node_occ[g, n]
-    lo, hi, cleared, _ = place(
-        t.place_bits, t.touch_count, t.touch_lines, t.line_bits, occ[0], occ[1], shape,
-        t.action_anchor[a],
-    )  # fmt: skip
+    lo, hi, cleared, _ = place(t, occ[0], occ[1], shape, t.action_anchor[a])
     c = add_node(tree, g, n, CHANCE if refill else DECISION, False)
     tree.node_occ[g, c, 0] = lo
     tree.node_occ[g, c, 1] = hi
@@ -81,9 +76,7 @@ def expand(t: CoreTables, tree: Tree, hand: np.ndarray, g: int, n: int, a: int) 
     tree.children_index[g, n, a] = c
     reward = placement_reward(t, shape, cleared)
     if not refill:
-        terminal = not has_legal_move(
-            t.anchor_words, t.cell_offsets, t.shape_size, lo, hi, tree.node_shapes[g], c
-        )
+        terminal = not has_legal_move(t.fit, lo, hi, tree.node_shapes[g], c)
         tree.node_terminal[g, c] = terminal
         tree.node_evaluated[g, c] = terminal
         reward += outcome_reward(t, terminal)
