@@ -16,7 +16,8 @@ from alphatriangle.utils.softmax import masked_softmax
 
 
 class SelectionParams(NamedTuple):
-    """The constants of one search's action selection."""
+    """The constants of one search (from its `MCTSConfig`), the one way they reach the
+    kernels: action selection, the root statistics and the backup."""
 
     gumbel: bool
     """Gumbel root with sequential halving and the improved-policy interior rule; else PUCT."""

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from numba import njit
 
 from alphatriangle.config import MCTSConfig
-from alphatriangle.mcts.action_selection import RootState
+from alphatriangle.mcts.action_selection import RootState, SelectionParams
 from alphatriangle.mcts.qtransforms import completed_q_by_mix_value
 from alphatriangle.mcts.tree import Tree
 from alphatriangle.utils.softmax import masked_softmax
@@ -34,9 +34,7 @@ class RootStatistics:
 @njit(cache=True)
 def _root_statistics(
     tree: Tree,
-    discount: float,
-    c_visit: float,
-    c_scale: float,
+    params: SelectionParams,
     active: np.ndarray,
     sigma_q: np.ndarray,
     visits: np.ndarray,
@@ -46,7 +44,9 @@ def _root_statistics(
     for g in range(active.shape[0]):
         if not active[g]:
             continue
-        completed_q_by_mix_value(tree, discount, c_visit, c_scale, g, 0, sigma_q[g], visits[g])
+        completed_q_by_mix_value(
+            tree, params.discount, params.c_visit, params.c_scale, g, 0, sigma_q[g], visits[g]
+        )
         logits = tree.children_logit[g, 0]
         for a in range(logits.shape[0]):
             improved[g, a] = logits[a] + sigma_q[g, a] if logits[a] != -np.inf else -np.inf
@@ -54,7 +54,7 @@ def _root_statistics(
 
 
 def root_statistics(
-    tree: Tree, config: MCTSConfig, active: npt.NDArray[np.bool_]
+    tree: Tree, params: SelectionParams, active: npt.NDArray[np.bool_]
 ) -> RootStatistics:
     """sigma(completed Q), visits and the improved policy at every active root."""
     games, actions = tree.children_logit.shape[0], tree.children_logit.shape[2]
@@ -63,10 +63,7 @@ def root_statistics(
         visits=np.zeros((games, actions), dtype=np.int32),
         improved=np.zeros((games, actions), dtype=np.float64),
     )
-    _root_statistics(
-        tree, config.DISCOUNT, config.GUMBEL_C_VISIT, config.GUMBEL_C_SCALE, active,
-        stats.sigma_q, stats.visits, stats.improved,
-    )  # fmt: skip
+    _root_statistics(tree, params, active, stats.sigma_q, stats.visits, stats.improved)
     return stats
 
 

@@ -192,7 +192,7 @@ def _backup(
     t: CoreTables,
     tree: Tree,
     paths: Paths,
-    discount: float,
+    params: SelectionParams,
     logits: np.ndarray,
     values: np.ndarray,
     legal: np.ndarray,
@@ -217,7 +217,7 @@ def _backup(
             tree.node_value_sum[g, node] += value
             if i > 0:
                 parent = paths.node[g, i - 1]
-                disc = 1.0 if tree.node_kind[g, node] == CHANCE else discount
+                disc = 1.0 if tree.node_kind[g, node] == CHANCE else params.discount
                 value = tree.children_reward[g, parent, paths.edge[g, i - 1]] + disc * value
 
 
@@ -333,7 +333,7 @@ class BatchedMCTS:
             needs = np.flatnonzero(self.paths.leaf_new & (leaf >= 0))
             self._evaluate(evaluator, needs[~tree.node_terminal[needs, leaf[needs]]])
             self._backup()
-        stats = root_statistics(tree, cfg, active)
+        stats = root_statistics(tree, self.params, active)
         moves = np.zeros(self.num_games, dtype=np.int64) if move_numbers is None else move_numbers
         searched = SearchedRoots(tree, roots, stats, active, moves)
         actions, targets = self.policy.decide(searched)
@@ -408,7 +408,7 @@ class BatchedMCTS:
 
     def _backup(self) -> None:
         _backup(
-            self.tables.core, self.tree, self.paths, self.config.DISCOUNT, self.logits,
+            self.tables.core, self.tree, self.paths, self.params, self.logits,
             self.values, self.scratch.legal,
         )  # fmt: skip
 
@@ -420,7 +420,7 @@ class BatchedMCTS:
         safe = np.maximum(child, 0)
         visits = np.where(child >= 0, tree.node_visits[rows, safe], 0)
         value = tree.node_value_sum[rows, safe] / np.maximum(visits, 1)
-        discount = np.where(tree.node_kind[rows, safe] == CHANCE, 1.0, self.config.DISCOUNT)
+        discount = np.where(tree.node_kind[rows, safe] == CHANCE, 1.0, self.params.discount)
         q = tree.children_reward[:, 0, :] + discount * value
         return np.where(visits > 0, q, np.nan).astype(np.float32)
 
