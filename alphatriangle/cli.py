@@ -139,17 +139,14 @@ def train(  # noqa: PLR0913
     ] = "INFO",
 ) -> None:
     """Train by self-play: a Rich live view on a terminal, log lines otherwise."""
-    from alphatriangle.training.cli_train import TrainRequest, train_command
+    given = dict(locals())  # the flags, by parameter name: FLAG_SETTINGS names their settings
+    from alphatriangle.training.cli_train import FLAG_SETTINGS, TrainRequest, train_command
 
-    given = {
-        "max_steps": max_steps, "minutes": minutes, "seed": seed, "workers": workers,
-        "device": device, "ray_address": ray_address, "mlflow_uri": mlflow_uri,
-    }  # fmt: skip
     request = TrainRequest(
         preset=preset,
         config_file=config,
         overrides=set_values or [],
-        flags={flag: value for flag, value in given.items() if value is not None},
+        flags={flag: given[flag] for flag in FLAG_SETTINGS if given[flag] is not None},
         run_name=run_name,
         resume=resume,
         log_level=log_level,
@@ -186,7 +183,7 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score an agent on a fixed suite of seeds against the planner, greedy and random."""
-    from alphatriangle.evaluation.report_table import EvalRequest, run_eval
+    from alphatriangle.evaluation.eval_command import EvalRequest, run_eval
     from alphatriangle.evaluation.suite import default_seeds, read_seeds
 
     if seeds != "default" and not Path(seeds).is_file():

@@ -25,7 +25,7 @@ from stable_baselines3.common.env_util import make_vec_env
 import alphatriangle.envs.env as game_env
 from alphatriangle.config import EnvConfig
 from alphatriangle.config.run_config import SCORE_REWARDS
-from alphatriangle.evaluation.report_table import BASELINE_ORDER, results_table
+from alphatriangle.evaluation.eval_command import BASELINE_ORDER, results_table
 from alphatriangle.evaluation.suite import default_seeds, play_baseline, play_suite
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameBatch

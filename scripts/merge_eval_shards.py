@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from alphatriangle.evaluation.report_table import merge_payloads, results_table
+from alphatriangle.evaluation.eval_command import merge_payloads, results_table
 from alphatriangle.evaluation.suite import SuiteResult
 
 

@@ -1,5 +1,6 @@
 """The command line, driven as a person would: in a pseudo-terminal, with scripted input."""
 
+import inspect
 import json
 import os
 import subprocess
@@ -10,10 +11,12 @@ import pexpect
 import pytest
 import torch
 
-from alphatriangle.config import EnvConfig
+from alphatriangle.cli import train
+from alphatriangle.config import EnvConfig, load_run_config
 from alphatriangle.data.run_lock import LOCK_FILE
 from alphatriangle.evaluation import play_baseline
 from alphatriangle.game import GameState
+from alphatriangle.training.cli_train import FLAG_SETTINGS
 
 CLI = [sys.executable, "-m", "alphatriangle"]
 
@@ -277,3 +280,11 @@ def test_bench_scaling_prints_and_writes_json(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2 and "CHANCE_SAMPLING" in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_every_train_flag_that_overrides_a_setting_is_a_train_option() -> None:
+    assert set(FLAG_SETTINGS) <= set(inspect.signature(train).parameters)
+    config = load_run_config("quick").model_dump()
+    for setting in FLAG_SETTINGS.values():
+        section, name = setting.split(".")
+        assert name in config[section], setting

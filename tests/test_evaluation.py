@@ -35,8 +35,7 @@ from alphatriangle.evaluation import (
     selection_seeds,
 )
 from alphatriangle.evaluation.checkpoints import export_agent
-from alphatriangle.evaluation.report import reference_means
-from alphatriangle.evaluation.report_table import (
+from alphatriangle.evaluation.eval_command import (
     BASELINE_ORDER,
     EvalRequest,
     difference_cell,
@@ -45,6 +44,7 @@ from alphatriangle.evaluation.report_table import (
     results_table,
     run_eval,
 )
+from alphatriangle.evaluation.report import reference_means
 from alphatriangle.evaluation.selection import replaces_best, seconds_until_next
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
