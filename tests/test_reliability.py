@@ -22,9 +22,9 @@ from waiting import wait_for
 from alphatriangle.config import ConfigError
 from alphatriangle.data import BufferData, CheckpointData, DataManager, PathManager, RunCounters
 from alphatriangle.data.run_lock import RunInUseError, RunLock
+from alphatriangle.data.run_opening import resolve_run_name
 from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
-from alphatriangle.training.runner import resolve_run_name
 from alphatriangle.training.setup import prepare_local_ray_environment
 from alphatriangle.training.worker_manager import WorkerFailedError, WorkerManager, backoff_seconds
 
@@ -74,8 +74,8 @@ def test_a_second_train_on_a_run_in_use_exits_2_and_writes_nothing(tmp_path: Pat
 
 def test_two_new_runs_in_the_same_second_get_two_names(tmp_path: Path) -> None:
     config = quick_config(tmp_path)
-    first, resumed_first = resolve_run_name(config, None, resume=False)
-    second, resumed_second = resolve_run_name(config, None, resume=False)
+    first, resumed_first = resolve_run_name(config.persistence_root, None, resume=False)
+    second, resumed_second = resolve_run_name(config.persistence_root, None, resume=False)
     assert first != second and not resumed_first and not resumed_second
     assert (tmp_path / "runs" / first).is_dir() and (tmp_path / "runs" / second).is_dir()
 

@@ -11,6 +11,7 @@ from alphatriangle.data.path_manager import (
     check_run_name,
     default_run_name,
 )
+from alphatriangle.data.run_opening import OpenedRun, open_run
 from alphatriangle.data.schemas import (
     CHECKPOINT_FORMAT_VERSION,
     BufferData,
@@ -29,6 +30,7 @@ __all__ = [
     "DataManager",
     "ExportedAgent",
     "LoadedTrainingState",
+    "OpenedRun",
     "PathManager",
     "RunCounters",
     "Serializer",
@@ -36,4 +38,5 @@ __all__ = [
     "checkpoint_format_version",
     "default_run_name",
     "load_checkpoint_dir",
+    "open_run",
 ]

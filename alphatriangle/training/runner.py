@@ -1,7 +1,6 @@
 """`run_training`: one headless training run from configuration to cleanup."""
 
 import errno
-import itertools
 import logging
 import threading
 from typing import Any
@@ -9,15 +8,8 @@ from typing import Any
 import torch
 
 from alphatriangle.config import ConfigError, RunConfig
-from alphatriangle.data import (
-    DataManager,
-    LoadedTrainingState,
-    PathManager,
-    check_run_name,
-    default_run_name,
-)
-from alphatriangle.data.data_manager import is_complete_step
-from alphatriangle.data.run_lock import RunInUseError, RunLock
+from alphatriangle.data import LoadedTrainingState, PathManager
+from alphatriangle.data.run_opening import ResumeCheck, open_run
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core import Trainer
@@ -34,57 +26,12 @@ STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.E
 """Write failures that mean the disk is full or read-only, not a bug."""
 
 
-def _has_checkpoint(paths: PathManager) -> bool:
-    return paths.pointer("latest").is_file() or any(is_complete_step(d) for d in paths.step_dirs())
+def _resume_check(config: RunConfig) -> ResumeCheck:
+    """What `open_run` asks of a checkpoint to resume: the env and model settings of
+    `config`, and each part loading into a throwaway network, optimizer and buffer check."""
 
-
-def resolve_run_name(config: RunConfig, run_name: str | None, resume: bool) -> tuple[str, bool]:
-    """(run name, whether it resumes); never reuses a run's name without resuming it.
-
-    A new run's directory is created here, with `mkdir` as the claim: two starts in the same
-    second get two runs.
-    """
-    root = config.persistence_root
-    if run_name is not None:
-        check_run_name(run_name)
-        has_checkpoint = _has_checkpoint(PathManager(root, run_name))
-        if has_checkpoint and not resume:
-            raise ConfigError(
-                f"run {run_name!r} already has checkpoints; resume it (--resume) or pick a new "
-                "--run-name"
-            )
-        return run_name, has_checkpoint
-    if resume:
-        latest = PathManager(root, "_").latest_run_name()
-        if latest is not None:
-            return latest, True
-    base = default_run_name()
-    for suffix in itertools.count():
-        name = base if suffix == 0 else f"{base}_{suffix}"
-        run_dir = PathManager(root, name).run_dir
-        try:
-            run_dir.mkdir(parents=True)
-        except FileExistsError:
-            continue
-        return name, False
-    raise AssertionError("unreachable")
-
-
-def _load_for_resume(
-    config: RunConfig, data_manager: DataManager, name: str
-) -> LoadedTrainingState:
-    """The run's latest checkpoint and buffer: its env and model settings must be `config`'s,
-    then each part is checked by loading it into a throwaway network, optimizer and buffer
-    check, before anything is written."""
-    try:
-        data_manager.checkpoint_dir("best")
-        loaded = data_manager.load_initial_state()
-    except Exception as error:
-        raise _cannot_resume(name, error) from None
-    if loaded.checkpoint is None:
-        return loaded
-    _check_resumable(config, loaded)
-    try:
+    def check(loaded: LoadedTrainingState) -> None:
+        _check_resumable(config, loaded)
         network = NeuralNetwork(config.model, config.env, device="cpu")
         assert loaded.weights is not None and loaded.trainer_state is not None
         network.set_weights(loaded.weights)
@@ -99,24 +46,8 @@ def _load_for_resume(
             loaded.buffer.check(
                 spec.board_shape, spec.other_dim, config.env.ACTION_DIM, spec.num_slots
             )
-    except Exception as error:
-        raise _cannot_resume(name, error) from None
-    buffer = loaded.buffer
-    if buffer is not None and buffer.global_step != loaded.checkpoint.global_step:
-        logger.warning(
-            "resuming step %d with the buffer saved at step %d (buffers are saved every "
-            "BUFFER_SAVE_FREQ_STEPS steps; the examples since were lost)",
-            loaded.checkpoint.global_step,
-            buffer.global_step,
-        )
-    return loaded
 
-
-def _cannot_resume(name: str, error: Exception) -> ConfigError:
-    return ConfigError(
-        f"cannot resume run {name!r}: {one_line(error)}; start a new run "
-        "(--no-resume --run-name NEW) or repair the file"
-    )
+    return check
 
 
 def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
@@ -160,13 +91,6 @@ def _start_mlflow(config: RunConfig, paths: PathManager, uri: str, previous: str
     return str(run.info.run_id)
 
 
-def _unwritable(config: RunConfig, error: OSError) -> ConfigError:
-    return ConfigError(
-        f"cannot write run data under {config.persistence_root} ({one_line(error)}); "
-        "free some space or choose a writable persistence.ROOT_DATA_DIR"
-    )
-
-
 def run_training(
     config: RunConfig,
     run_name: str | None = None,
@@ -179,39 +103,26 @@ def run_training(
     code (0 completed, 130 stopped on request, 1 failed). Raises `ConfigError` before
     touching any run data when the request is wrong. Devices, workers, Ray and MLflow come
     from `config` (the CLI's flags are overrides of it)."""
-    try:
-        name, resuming = resolve_run_name(config, run_name, resume)
-        paths = PathManager(config.persistence_root, name)
-        lock = RunLock(paths.run_dir).acquire()
-    except RunInUseError as error:
-        raise ConfigError(str(error)) from None
-    except OSError as error:
-        raise _unwritable(config, error) from None
-    try:
-        data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
-        loaded = _load_for_resume(config, data_manager, name) if resuming else LoadedTrainingState()
+    configs = config.model_dump(mode="json")
+    with open_run(
+        config.persistence_root, run_name, resume, configs, _resume_check(config),
+        keep_checkpoints=config.persistence.KEEP_CHECKPOINTS,
+    ) as run:  # fmt: skip
+        paths = run.paths
+        try:
+            log_path = setup_file_logging(paths.logs_dir, paths.run_name)
+        except OSError as error:
+            raise ConfigError(
+                f"cannot write the run's log under {paths.logs_dir} ({one_line(error)}); free "
+                "some space or choose a writable persistence.ROOT_DATA_DIR"
+            ) from None
+        logger.info("log file %s", log_path)
+        for leftover in run.removed_leftovers:
+            logger.warning("removed %s, left by an interrupted save", leftover)
         if config.train.RAY_ADDRESS is None:
             prepare_local_ray_environment()
-        _prepare_run_directory(config, data_manager)
-        logger.info("run %s (%s)", name, "resuming" if resuming else "new")
-        return _train(config, paths, loaded, stop_event, progress_callback)
-    finally:
-        lock.release()
-
-
-def _prepare_run_directory(config: RunConfig, data_manager: DataManager) -> None:
-    """Clear what an interrupted save left, create the run's folders, log to a file and save
-    the configs; an unwritable data directory is the user's to fix."""
-    try:
-        for leftover in data_manager.remove_leftovers():
-            logger.warning("removed %s, left by an interrupted save", leftover)
-        paths = data_manager.paths
-        paths.create()
-        log_path = setup_file_logging(paths.logs_dir, paths.run_name)
-        data_manager.save_configs(config.model_dump(mode="json"))
-    except OSError as error:
-        raise _unwritable(config, error) from None
-    logger.info("log file %s", log_path)
+        logger.info("run %s (%s)", paths.run_name, "resuming" if run.resuming else "new")
+        return _train(config, paths, run.loaded, stop_event, progress_callback)
 
 
 def _train(
