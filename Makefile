@@ -16,7 +16,7 @@ define install
 endef
 
 $(STAMP): pyproject.toml
-	$(call install,dev)
+	$(call install,dev$(comma)web)
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,7 +25,7 @@ setup: $(STAMP)
 # Installed in the same pip call as the package, so a fresh clone's `make test` resolves once.
 EXAMPLES_STAMP := $(VENV)/.examples-installed
 $(EXAMPLES_STAMP): pyproject.toml
-	$(call install,dev$(comma)examples)
+	$(call install,dev$(comma)web$(comma)examples)
 	touch $(STAMP) $(EXAMPLES_STAMP)
 
 examples: $(EXAMPLES_STAMP)

@@ -49,7 +49,7 @@ def _root(
 
 
 @app.command()
-def play(
+def play(  # noqa: PLR0913 (a command's parameters are its flags)
     seed: Annotated[
         int | None, typer.Option(help="Game seed: the same seed gives the same refills.")
     ] = None,
@@ -66,11 +66,35 @@ def play(
     ] = None,
     watch: Annotated[bool, typer.Option(help="Show every move of a policy's game.")] = False,
     delay: Annotated[float, typer.Option(min=0.0, help="Seconds between watched moves.")] = 0.4,
+    web: Annotated[
+        bool, typer.Option(help="Play and analyse in the browser (--agent: default models/laptop).")
+    ] = False,
+    host: Annotated[
+        str, typer.Option(help="With --web: the address to listen on (default: this machine only).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="With --web: the port (0: any free one).")
+    ] = 8765,
+    browser: Annotated[
+        bool, typer.Option(help="With --web: open the page in the default browser.")
+    ] = True,
 ) -> None:
-    """Play a game in the terminal, or watch a policy play one."""
+    """Play a game in the terminal or the browser (--web), or watch a policy play one."""
     from alphatriangle.game import GameState
     from alphatriangle.ui.terminal import Chooser, play_human, play_policy
 
+    if web:
+        if policy != "human" or watch or simulations is not None:
+            raise UserError("--web plays in the browser: leave out --policy, --watch and "
+                            "--simulations (the page picks the budget)")  # fmt: skip
+        from alphatriangle.data import DEFAULT_ROOT
+        from alphatriangle.web.server import serve_web
+
+        raise typer.Exit(
+            serve_web(
+                agent or "models/laptop", DEFAULT_ROOT, host, port, browser, seed, console.print
+            )
+        )
     if watch and policy == "human":
         raise UserError("--watch shows a policy's game: add --policy planner (or another policy)")
     if (policy == "agent") != (agent is not None):
@@ -377,6 +401,27 @@ def bench_scaling(
     run_scaling_benchmark(
         loaded.network, mcts, loaded.name, positions, simulations or [16, 64, 256], out, console
     )
+
+
+@bench_app.command("analysis")
+def bench_analysis(
+    agent: Annotated[
+        str, typer.Argument(help="Run name, checkpoint or exported agent (models/laptop).")
+    ] = "models/laptop",
+    positions: Annotated[int, typer.Option(min=1, help="Positions from the agent's games.")] = 32,
+    simulations: Annotated[
+        list[int] | None, typer.Option(min=1, help="Budgets to time (repeatable).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/analysis.json"
+    ),
+) -> None:
+    """How long `play --web` takes to analyse one position (the page's search, a fresh
+    tree), at each budget: median, 90th percentile and worst."""
+    from alphatriangle.bench.analysis import run_analysis_benchmark
+    from alphatriangle.evaluation.checkpoints import load_agent
+
+    run_analysis_benchmark(load_agent(agent), positions, simulations or [64], out, console)
 
 
 @bench_app.command("train")

@@ -11,7 +11,7 @@ import pexpect
 import pytest
 import torch
 
-from alphatriangle.cli import train
+from alphatriangle.cli import main, train
 from alphatriangle.config import EnvConfig, load_run_config
 from alphatriangle.data.run_lock import LOCK_FILE
 from alphatriangle.evaluation import play_baseline
@@ -114,18 +114,38 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["train", "--log-level", "LOUD"], "'LOUD' is not one of"),
         (["train", "--max-steps", "0"], "'--max-steps'"),
         (["train", "--minutes", "0"], "'--minutes'"),
+        (["eval", "missing-run"], "no checkpoint at 'missing-run'"),
+        (["eval", "x", "--seeds", "nofile.txt"], "--seeds must be 'default' or an existing file"),
+        (["eval", "x", "--games", "0"], "'--games'"),
+        (["watch", "nothing-here"], "no checkpoint at 'nothing-here'"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(
-    args: list[str], message: str, tmp_path: Path
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert lines[0].startswith("error: ") and message in lines[0]
-    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "Traceback" not in err + out
     assert not (tmp_path / ".alphatriangle_data").exists()
+
+
+def test_the_installed_command_reports_bad_input_the_same_way(tmp_path: Path) -> None:
+    """The cases above run `main` in this process; this one runs the real entry point."""
+    proc = subprocess.run(
+        [*CLI, "train", "--preset", "huge"], capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr == "error: unknown preset 'huge': choose quick, laptop, large\n"
+    assert "Traceback" not in proc.stdout and not (tmp_path / ".alphatriangle_data").exists()
 
 
 def test_version() -> None:

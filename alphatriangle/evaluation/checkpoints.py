@@ -49,16 +49,25 @@ def is_exported_agent(path: Path) -> bool:
     return (path / AGENT_FILE).is_file()
 
 
+def run_managers(target: str, root: Path = DEFAULT_ROOT) -> list[DataManager]:
+    """The runs `target` may name: a run directory, else a run under `root` (none for a
+    checkpoint or an exported agent)."""
+    path = Path(target)
+    if (path / STATE_FILE).is_file() or is_exported_agent(path):
+        return []
+    candidates = [path] if (path / "checkpoints").is_dir() else []
+    candidates.append(root / "runs" / target)
+    return [DataManager(PathManager(d.parent.parent, d.name)) for d in candidates]
+
+
 def resolve_checkpoint(target: str, root: Path = DEFAULT_ROOT) -> Path:
     """A step directory or exported agent from itself, a run directory or a run name (the
     run's best, else latest, checkpoint)."""
     path = Path(target)
     if (path / STATE_FILE).is_file() or is_exported_agent(path):
         return path
-    candidates = [path] if (path / "checkpoints").is_dir() else []
-    candidates.append(root / "runs" / target)
-    for run_dir in candidates:
-        manager = DataManager(PathManager(run_dir.parent.parent, run_dir.name))
+    for manager in run_managers(target, root):
+        run_dir = manager.paths.run_dir
         try:
             found = manager.checkpoint_dir("best") or manager.checkpoint_dir("latest")
         except (OSError, ValueError, KeyError, TypeError) as error:

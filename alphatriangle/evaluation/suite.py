@@ -17,7 +17,7 @@ from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.baselines.simple import BASELINES, game_policy_streams
 from alphatriangle.config import EnvConfig, MCTSConfig, PlannerConfig, RunConfig
 from alphatriangle.game import GameBatch
-from alphatriangle.mcts import BatchedMCTS
+from alphatriangle.mcts import BatchedMCTS, SearchOutput
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.ui.replay import Candidate, MovePlayed
 
@@ -182,6 +182,8 @@ class AgentChooser:
         if moves is not None:
             moves.extend([] for _ in range(games))
         self.last_actions: npt.NDArray[np.int64] | None = None
+        self.last_output: SearchOutput | None = None
+        """The last search's output (root visits, Q, values), for an analysis to show."""
 
     def __call__(self, batch: GameBatch) -> npt.NDArray[np.int64]:
         if self.last_actions is not None:
@@ -189,6 +191,7 @@ class AgentChooser:
         out = self.search.search(
             batch.occ, batch.shapes, self.network.evaluate_arrays, active=~batch.done
         )
+        self.last_output = out
         if self.moves is not None:
             for g in np.flatnonzero(~batch.done):
                 considered = top_candidates(out.root_visits[g], out.root_q[g])

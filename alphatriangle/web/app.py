@@ -1,0 +1,252 @@
+"""The page's server: a Starlette app with a JSON API over the games and the agent's search.
+
+Safe by default: every request needs the server's token (`?token=` on the page, the
+`X-AlphaTriangle-Token` header on API calls) and a Host header naming the server itself (no
+DNS rebinding); bodies are small JSON objects; the client never names a file. A bad request
+gets `{"error": "..."}` with its status and leaves the game as it was. Searches run on a
+worker thread, one at a time, so the page stays responsive while the agent thinks.
+"""
+
+import json
+import secrets
+import threading
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from alphatriangle.web.analysis import AgentSource, Analysis, Analyst, check_budget
+from alphatriangle.web.sessions import GameSession, MoveError, SessionStore, board_json
+
+TOKEN_HEADER = "x-alphatriangle-token"
+MAX_BODY_BYTES = 4096
+BUDGETS = (16, 64, 256)
+"""The search budgets the page offers (any of 1 to `MAX_SIMULATIONS` is accepted)."""
+
+
+class RequestError(Exception):
+    """A request the API refuses: its HTTP status and a one-line reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Guard:
+    """ASGI middleware: the Host header must name this server and the token must match;
+    anything else is a 403 before a route sees it."""
+
+    def __init__(self, app: ASGIApp, token: str, hosts: set[str]) -> None:
+        self.app = app
+        self.token = token
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = headers.get(TOKEN_HEADER) or (query.get("token") or [""])[0]
+        if headers.get("host", "").lower() not in self.hosts:
+            reason = "this server answers to its own address only (Host header refused)"
+        elif not secrets.compare_digest(given.encode(), self.token.encode()):
+            reason = "a valid token is needed: open the URL the server printed"
+        else:
+            await self.app(scope, receive, send)
+            return
+        await JSONResponse({"error": reason}, status_code=403)(scope, receive, send)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (empty if there is no body)."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        raise RequestError(413, f"the body must be a JSON object of at most {MAX_BODY_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestError(413, f"the body must be a JSON object of at most {MAX_BODY_BYTES} bytes")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise RequestError(400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise RequestError(400, "the body must be a JSON object")
+    return body
+
+
+def _int(body: dict[str, Any], name: str, default: int | None = None) -> int | None:
+    value = body.get(name, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RequestError(400, f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def _required_int(body: dict[str, Any], name: str) -> int:
+    value = _int(body, name)
+    if value is None:
+        raise RequestError(400, f"{name} is missing")
+    return value
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _json_errors(handler: Handler) -> Handler:
+    """Turn the API's refusals into `{"error": ...}` responses with their status."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except RequestError as error:
+            return JSONResponse({"error": str(error)}, status_code=error.status)
+        except MoveError as error:
+            return JSONResponse({"error": str(error)}, status_code=409)
+
+    return wrapped
+
+
+class WebApp:
+    """The routes, over one `SessionStore` and one `AgentSource`."""
+
+    def __init__(self, source: AgentSource) -> None:
+        self.source = source
+        self.env = source.current().config.env
+        self.store = SessionStore(self.env)
+        self.search_lock = threading.Lock()
+        """One search at a time: they share the network and the machine."""
+
+    def _session(self, request: Request) -> GameSession:
+        game_id = request.path_params["game_id"]
+        try:
+            return self.store.get(game_id)
+        except KeyError:
+            raise RequestError(404, f"no game {game_id!r}: start a new one") from None
+
+    async def page(self, request: Request) -> Response:
+        text = resources.files("alphatriangle.web").joinpath("static/index.html").read_text()
+        return HTMLResponse(text, headers={"Cache-Control": "no-store"})
+
+    async def board(self, request: Request) -> Response:
+        agent = self.source.current()
+        return JSONResponse(
+            {
+                **board_json(self.env),
+                "agent": agent.name,
+                "follows_run": self.source.follows_run,
+                "budgets": list(BUDGETS),
+            }
+        )
+
+    async def new_game(self, request: Request) -> Response:
+        body = await _body(request)
+        session = self.store.new(_int(body, "seed"))
+        return JSONResponse(session.to_json())
+
+    async def game(self, request: Request) -> Response:
+        session = self._session(request)
+
+        def read() -> dict[str, Any]:
+            with session.lock:
+                return session.to_json()
+
+        return JSONResponse(await run_in_threadpool(read))
+
+    async def place(self, request: Request) -> Response:
+        session = self._session(request)
+        action = _required_int(await _body(request), "action")
+
+        def play() -> dict[str, Any]:
+            with session.lock:
+                session.place(action)
+                return session.to_json()
+
+        return JSONResponse(await run_in_threadpool(play))
+
+    async def preview(self, request: Request) -> Response:
+        session = self._session(request)
+        action = _required_int(await _body(request), "action")
+
+        def look() -> dict[str, Any]:
+            with session.lock:
+                return vars(session.preview(action))
+
+        return JSONResponse(await run_in_threadpool(look))
+
+    async def undo(self, request: Request) -> Response:
+        session = self._session(request)
+
+        def take_back() -> dict[str, Any]:
+            with session.lock:
+                session.undo()
+                return session.to_json()
+
+        return JSONResponse(await run_in_threadpool(take_back))
+
+    def _analyse(self, session: GameSession, simulations: int) -> Analysis:
+        """The agent's search of the game's position (the caller holds the session's lock)."""
+        if session.state.is_over():
+            raise MoveError("the game is over: there is nothing to analyse")
+        agent = self.source.current()
+        key = (str(agent.checkpoint_dir), simulations)
+        if key not in session.analysts:
+            session.analysts = {k: v for k, v in session.analysts.items() if k[0] == key[0]}
+            session.analysts[key] = Analyst(agent, simulations, session.seed)
+        with self.search_lock:
+            return session.analysts[key].analyse(session.state, len(session.actions))
+
+    def _budget(self, body: dict[str, Any]) -> int:
+        try:
+            return check_budget(_int(body, "simulations", 64) or 0)
+        except ValueError as error:
+            raise RequestError(400, str(error)) from None
+
+    async def analyse(self, request: Request) -> Response:
+        session = self._session(request)
+        simulations = self._budget(await _body(request))
+
+        def think() -> dict[str, Any]:
+            with session.lock:
+                return self._analyse(session, simulations).to_json()
+
+        return JSONResponse(await run_in_threadpool(think))
+
+    async def agent_move(self, request: Request) -> Response:
+        session = self._session(request)
+        simulations = self._budget(await _body(request))
+
+        def play() -> dict[str, Any]:
+            with session.lock:
+                analysis = self._analyse(session, simulations)
+                session.place(analysis.move)
+                return {**session.to_json(), "analysis": analysis.to_json()}
+
+        return JSONResponse(await run_in_threadpool(play))
+
+
+def create_app(source: AgentSource, token: str, hosts: set[str]) -> ASGIApp:
+    """The page and its API behind the token and Host checks (`hosts`: `host:port` names
+    the server answers to, lower case)."""
+    web = WebApp(source)
+    api = "/api/games/{game_id}"
+    routes = [
+        Route("/", _json_errors(web.page)),
+        Route("/api/board", _json_errors(web.board)),
+        Route("/api/games", _json_errors(web.new_game), methods=["POST"]),
+        Route(api, _json_errors(web.game)),
+        Route(f"{api}/place", _json_errors(web.place), methods=["POST"]),
+        Route(f"{api}/preview", _json_errors(web.preview), methods=["POST"]),
+        Route(f"{api}/undo", _json_errors(web.undo), methods=["POST"]),
+        Route(f"{api}/analyse", _json_errors(web.analyse), methods=["POST"]),
+        Route(f"{api}/agent-move", _json_errors(web.agent_move), methods=["POST"]),
+    ]
+    return Guard(Starlette(routes=routes), token, hosts)

@@ -1,0 +1,95 @@
+"""`alphatriangle play --web`: the page served by uvicorn on this machine, its URL printed."""
+
+import ipaddress
+import secrets
+import socket
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from alphatriangle.evaluation.checkpoints import CheckpointError
+from alphatriangle.utils import UserError
+from alphatriangle.web.analysis import AgentSource
+from alphatriangle.web.app import create_app
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class WebServer:
+    """A bound, not yet running server: its socket, URL and uvicorn server."""
+
+    url: str
+    token: str
+    sock: socket.socket
+    server: uvicorn.Server
+
+    def run(self) -> None:
+        """Serve until stopped (Ctrl-C, or `server.should_exit`)."""
+        self.server.run(sockets=[self.sock])
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host headers the server answers to: its own address, and `localhost` on loopback."""
+    names = {host}
+    if _is_loopback(host):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    return {f"{name}:{port}".lower() for name in names}
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def bind_server(agent: str, root: Path, host: str = LOOPBACK, port: int = 0) -> WebServer:
+    """Load the agent, bind `host:port` (0: any free port) and build the server; a
+    `UserError` of one line for an agent that does not load or an address that cannot be
+    bound. Every request needs the token in the URL it returns."""
+    try:
+        source = AgentSource(agent, root)
+    except CheckpointError:
+        raise
+    except (OSError, ValueError) as error:
+        raise UserError(f"cannot load agent {agent!r}: {error}") from None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port} ({error}); pick another --port") from None
+    sock.listen(64)
+    bound = sock.getsockname()[1]
+    token = secrets.token_urlsafe(24)
+    app = create_app(source, token, allowed_hosts(host, bound))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    return WebServer(f"http://{shown}:{bound}/?token={token}", token, sock, uvicorn.Server(config))
+
+
+def serve_web(
+    agent: str,
+    root: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    seed: int | None,
+    say: Callable[[str], None],
+) -> int:
+    """Bind, print the URL (with `seed`, the page starts that seed's game), open it in the
+    default browser (unless told not to) and serve until Ctrl-C."""
+    web = bind_server(agent, root, host, port)
+    url = web.url if seed is None else f"{web.url}&seed={seed}"
+    say(f"AlphaTriangle at {url}")
+    say("(the token in the address is needed by every request; Ctrl-C stops the server)")
+    if open_browser:
+        webbrowser.open(url)
+    web.run()
+    return 0
