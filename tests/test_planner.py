@@ -10,8 +10,7 @@ from alphatriangle.baselines.planner import (
     board_heuristic,
     draw_probabilities,
     planner_actions,
-    planner_weights,
-    playable_words,
+    planner_tables,
 )
 from alphatriangle.baselines.simple import BASELINES, policy_streams, random_actions
 from alphatriangle.config import EnvConfig, PlannerConfig
@@ -25,14 +24,8 @@ ZERO_WEIGHTS = PlannerConfig(WEIGHT_FIT=0.0, WEIGHT_MOBILITY=0.0, WEIGHT_EMPTY=0
 
 def _heuristic(state: GameState, **weights: float) -> float:
     config = ZERO_WEIGHTS.model_copy(update=weights)
-    return board_heuristic(
-        TABLES.core,
-        draw_probabilities(TABLES),
-        playable_words(TABLES),
-        planner_weights(config),
-        state.batch.occ[0, 0],
-        state.batch.occ[0, 1],
-    )
+    plan = planner_tables(TABLES, config)
+    return board_heuristic(TABLES.core, plan, state.batch.occ[0, 0], state.batch.occ[0, 1])
 
 
 def test_draw_probabilities_follow_the_draw_list() -> None:

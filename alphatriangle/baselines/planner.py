@@ -13,6 +13,7 @@ own stream, never the game's.
 """
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,7 @@ from numba import njit
 
 from alphatriangle.config.planner_config import PlannerConfig
 from alphatriangle.game.batch import GameBatch
-from alphatriangle.game.core import free_at, place, popcount
+from alphatriangle.game.core import GameArrays, free_at, place, popcount
 from alphatriangle.game.geometry import CoreTables, EngineTables
 from alphatriangle.game.rng import next_u64
 
@@ -32,6 +33,26 @@ scores are ordered at random (in the beam and for the move) and real differences
 
 FIT, MOBILITY, EMPTY, HOLE, GAME_OVER = range(5)
 """Positions of the weights in the array the kernel reads."""
+
+
+class PlannerTables(NamedTuple):
+    """What the planner's kernels read beside the engine's tables, as one argument."""
+
+    draw_prob: npt.NDArray[np.float64]
+    """[shapes] the chance that one refill draw is each shape."""
+    playable: npt.NDArray[np.uint64]
+    """[2] the playable cells as bitboard words."""
+    weights: npt.NDArray[np.float64]
+    """The heuristic's weights, at `FIT` ... `GAME_OVER`."""
+    width: int
+    """The beam's width."""
+
+
+def planner_tables(tables: EngineTables, config: PlannerConfig) -> PlannerTables:
+    return PlannerTables(
+        draw_probabilities(tables), playable_words(tables), planner_weights(config),
+        config.BEAM_WIDTH,
+    )  # fmt: skip
 
 
 def planner_weights(config: PlannerConfig) -> npt.NDArray[np.float64]:
@@ -66,15 +87,9 @@ def playable_words(tables: EngineTables) -> npt.NDArray[np.uint64]:
 
 
 @njit(cache=True)
-def board_heuristic(
-    t: CoreTables,
-    draw_prob: np.ndarray,
-    playable: np.ndarray,
-    weights: np.ndarray,
-    lo: np.uint64,
-    hi: np.uint64,
-) -> float:
+def board_heuristic(t: CoreTables, plan: PlannerTables, lo: np.uint64, hi: np.uint64) -> float:
     """How well the board `(lo, hi)` takes a random refill, as a weighted sum of features."""
+    draw_prob, weights = plan.draw_prob, plan.weights
     fit = 0.0
     mobility = 0.0
     cover_lo = _ZERO
@@ -93,8 +108,8 @@ def board_heuristic(
         if count > 0:
             fit += draw_prob[shape]
         mobility += draw_prob[shape] * np.log1p(count)
-    empty_lo = playable[0] & ~lo
-    empty_hi = playable[1] & ~hi
+    empty_lo = plan.playable[0] & ~lo
+    empty_hi = plan.playable[1] & ~hi
     empty = popcount(empty_lo) + popcount(empty_hi)
     holes = popcount(empty_lo & ~cover_lo) + popcount(empty_hi & ~cover_hi)
     return float(
@@ -155,10 +170,7 @@ def _top_unique(
 @njit(cache=True)
 def plan_move(
     t: CoreTables,
-    draw_prob: np.ndarray,
-    playable: np.ndarray,
-    weights: np.ndarray,
-    width: int,
+    plan: PlannerTables,
     lo0: np.uint64,
     hi0: np.uint64,
     hand: np.ndarray,
@@ -167,6 +179,7 @@ def plan_move(
 ) -> int:
     """The first action of the best placement sequence of `hand` on board `(lo0, hi0)`, or -1
     when no shape fits."""
+    width = plan.width
     slots = hand.shape[0]
     levels = 0
     full = 0
@@ -211,9 +224,9 @@ def plan_move(
                     complete = new_used == full
                     score = gain + TIE_BREAK * _UNIT * float(next_u64(rng, stream))
                     if complete or _all_fit(t, hand, new_used, new_lo, new_hi):
-                        score += board_heuristic(t, draw_prob, playable, weights, new_lo, new_hi)
+                        score += board_heuristic(t, plan, new_lo, new_hi)
                     else:
-                        score += weights[GAME_OVER]
+                        score += plan.weights[GAME_OVER]
                         complete = True
                     if complete:
                         if score > best_score:
@@ -235,41 +248,21 @@ def plan_move(
 
 @njit(cache=True)
 def _planner_actions(
-    t: CoreTables,
-    draw_prob: np.ndarray,
-    playable: np.ndarray,
-    weights: np.ndarray,
-    width: int,
-    occ: np.ndarray,
-    shapes: np.ndarray,
-    done: np.ndarray,
-    rng: np.ndarray,
-    out: np.ndarray,
+    t: CoreTables, plan: PlannerTables, games: GameArrays, rng: np.ndarray, out: np.ndarray
 ) -> None:
-    for g in range(occ.shape[0]):
+    for g in range(games.occ.shape[0]):
         out[g] = -1
-        if not done[g]:
-            out[g] = plan_move(
-                t, draw_prob, playable, weights, width, occ[g, 0], occ[g, 1], shapes[g], rng, g
-            )
+        if not games.done[g]:
+            lo, hi = games.occ[g, 0], games.occ[g, 1]
+            out[g] = plan_move(t, plan, lo, hi, games.shapes[g], rng, g)
 
 
 def planner_actions(
     batch: GameBatch, rng: npt.NDArray[np.uint64], config: PlannerConfig | None = None
 ) -> npt.NDArray[np.int64]:
-    """The planner's move in every game (-1 where a game is over)."""
-    config = config or PlannerConfig()
+    """The planner's move in every game (-1 where a game is over), its tie-breaks drawn from
+    the policy streams `rng`."""
+    plan = planner_tables(batch.tables, config or PlannerConfig())
     out = np.empty(len(batch), dtype=np.int64)
-    _planner_actions(
-        batch.tables.core,
-        draw_probabilities(batch.tables),
-        playable_words(batch.tables),
-        planner_weights(config),
-        config.BEAM_WIDTH,
-        batch.occ,
-        batch.shapes,
-        batch.done,
-        rng,
-        out,
-    )
+    _planner_actions(batch.tables.core, plan, batch.arrays, rng, out)
     return out

@@ -12,20 +12,14 @@ from numba import njit
 
 from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.game.batch import GameBatch
-from alphatriangle.game.core import free_at, place
+from alphatriangle.game.core import GameArrays, free_at, place
 from alphatriangle.game.geometry import CoreTables
 from alphatriangle.game.rng import draw_below, fresh_seed, seed_states
 
 
 @njit(cache=True)
-def _random_actions(
-    t: CoreTables,
-    occ: np.ndarray,
-    shapes: np.ndarray,
-    done: np.ndarray,
-    rng: np.ndarray,
-    out: np.ndarray,
-) -> None:
+def _random_actions(t: CoreTables, games: GameArrays, rng: np.ndarray, out: np.ndarray) -> None:
+    occ, shapes, done = games.occ, games.shapes, games.done
     anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
     for g in range(occ.shape[0]):
         out[g] = -1
@@ -54,14 +48,8 @@ def _random_actions(
 
 
 @njit(cache=True)
-def _greedy_actions(
-    t: CoreTables,
-    occ: np.ndarray,
-    shapes: np.ndarray,
-    done: np.ndarray,
-    rng: np.ndarray,
-    out: np.ndarray,
-) -> None:
+def _greedy_actions(t: CoreTables, games: GameArrays, rng: np.ndarray, out: np.ndarray) -> None:
+    occ, shapes, done = games.occ, games.shapes, games.done
     anchors, anchor_count, place_bits = t.anchors, t.anchor_count, t.place_bits
     for g in range(occ.shape[0]):
         out[g] = -1
@@ -96,14 +84,14 @@ Policy = Callable[[GameBatch, npt.NDArray[np.uint64]], npt.NDArray[np.int64]]
 def random_actions(batch: GameBatch, rng: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """A uniformly random legal action per game (-1 where a game is over)."""
     out = np.empty(len(batch), dtype=np.int64)
-    _random_actions(batch.tables.core, batch.occ, batch.shapes, batch.done, rng, out)
+    _random_actions(batch.tables.core, batch.arrays, rng, out)
     return out
 
 
 def greedy_actions(batch: GameBatch, rng: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     """The legal action with the highest immediate score per game, ties broken at random."""
     out = np.empty(len(batch), dtype=np.int64)
-    _greedy_actions(batch.tables.core, batch.occ, batch.shapes, batch.done, rng, out)
+    _greedy_actions(batch.tables.core, batch.arrays, rng, out)
     return out
 
 

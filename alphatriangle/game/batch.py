@@ -25,18 +25,38 @@ class StepResult:
 
 @dataclass
 class GameBatch:
-    """The state of `n` games as arrays; row `g` of every array is game `g`."""
+    """The state of `n` games as arrays (`arrays`, the record the kernels take); row `g` of
+    every array is game `g`."""
 
     tables: EngineTables
-    occ: npt.NDArray[np.uint64]
-    """[n, 2] occupied cells as two bitboard words."""
-    shapes: npt.NDArray[np.int8]
-    """[n, slots] shape id per slot, -1 when empty."""
-    score: npt.NDArray[np.int64]
-    steps: npt.NDArray[np.int64]
-    done: npt.NDArray[np.bool_]
-    rng: npt.NDArray[np.uint64]
-    """[n] each game's own refill stream."""
+    arrays: core.GameArrays
+
+    @property
+    def occ(self) -> npt.NDArray[np.uint64]:
+        """[n, 2] occupied cells as two bitboard words."""
+        return self.arrays.occ
+
+    @property
+    def shapes(self) -> npt.NDArray[np.int8]:
+        """[n, slots] shape id per slot, -1 when empty."""
+        return self.arrays.shapes
+
+    @property
+    def score(self) -> npt.NDArray[np.int64]:
+        return self.arrays.score
+
+    @property
+    def steps(self) -> npt.NDArray[np.int64]:
+        return self.arrays.steps
+
+    @property
+    def done(self) -> npt.NDArray[np.bool_]:
+        return self.arrays.done
+
+    @property
+    def rng(self) -> npt.NDArray[np.uint64]:
+        """[n] each game's own refill stream."""
+        return self.arrays.rng
 
     @classmethod
     def empty(
@@ -48,8 +68,7 @@ class GameBatch:
             seeds = [fresh_seed() for _ in range(n)]
         if len(seeds) != n:
             raise ValueError(f"got {len(seeds)} seeds for {n} games")
-        return cls(
-            tables=tables,
+        arrays = core.GameArrays(
             occ=np.zeros((n, 2), dtype=np.uint64),
             shapes=np.full((n, tables.config.NUM_SHAPE_SLOTS), -1, dtype=np.int8),
             score=np.zeros(n, dtype=np.int64),
@@ -57,6 +76,7 @@ class GameBatch:
             done=np.zeros(n, dtype=np.bool_),
             rng=seed_states(seeds),
         )
+        return cls(tables, arrays)
 
     @classmethod
     def new(
@@ -73,11 +93,6 @@ class GameBatch:
     @property
     def config(self) -> EnvConfig:
         return self.tables.config
-
-    @property
-    def arrays(self) -> core.GameArrays:
-        """The games' arrays as the record the kernels take (the same arrays, not copies)."""
-        return core.GameArrays(self.occ, self.shapes, self.score, self.steps, self.done, self.rng)
 
     def reset(self, which: npt.NDArray[np.bool_] | None = None) -> None:
         """Start new games where `which` is True (all games by default)."""
@@ -125,12 +140,8 @@ class GameBatch:
     def copy(self, reseed: bool = True) -> "GameBatch":
         """A deep copy; with `reseed` (the default) its streams are fresh and independent."""
         rng = seed_states([fresh_seed() for _ in range(len(self))]) if reseed else self.rng.copy()
-        return GameBatch(
-            tables=self.tables,
-            occ=self.occ.copy(),
-            shapes=self.shapes.copy(),
-            score=self.score.copy(),
-            steps=self.steps.copy(),
-            done=self.done.copy(),
-            rng=rng,
+        a = self.arrays
+        copied = core.GameArrays(
+            a.occ.copy(), a.shapes.copy(), a.score.copy(), a.steps.copy(), a.done.copy(), rng
         )
+        return GameBatch(self.tables, copied)

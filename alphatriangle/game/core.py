@@ -31,17 +31,15 @@ ALL_LEGAL = -1
 
 
 class GameArrays(NamedTuple):
-    """The state of a batch of games, row `g` of every array game `g` (`GameBatch.arrays`)."""
+    """A `GameBatch`'s arrays (the same ones, described there) as the record the kernels
+    take: `GameBatch.arrays`."""
 
     occ: npt.NDArray[np.uint64]
-    """[n, 2] occupied cells as two bitboard words."""
     shapes: npt.NDArray[np.int8]
-    """[n, slots] shape id per slot, -1 when empty."""
     score: npt.NDArray[np.int64]
     steps: npt.NDArray[np.int64]
     done: npt.NDArray[np.bool_]
     rng: npt.NDArray[np.uint64]
-    """[n] each game's own refill stream."""
 
 
 class StepArrays(NamedTuple):

@@ -6,7 +6,7 @@ machine runs one worker per core.
 
 import logging
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -210,7 +210,8 @@ class SelfPlayWorker:
             )  # fmt: skip
         if by_planner.any():
             planned = planner_actions(
-                replace(games, done=games.done | ~by_planner), self.planner_rng,
+                GameBatch(games.tables, games.arrays._replace(done=games.done | ~by_planner)),
+                self.planner_rng,
                 self.planner_config,
             )  # fmt: skip
             rows = np.flatnonzero(by_planner & (planned >= 0))
