@@ -32,6 +32,11 @@ _UsageError: type[Exception] = next(
 """Typer's (vendored click) base class of command-line usage errors."""
 
 
+def _say_plainly(text: str) -> None:
+    """A line as it is (no wrapping, no markup: an address must stay whole), at once."""
+    print(text, flush=True)
+
+
 def _show_version(value: bool) -> None:
     if value:
         console.print(f"alphatriangle {__version__}")
@@ -92,7 +97,7 @@ def play(  # noqa: PLR0913 (a command's parameters are its flags)
 
         raise typer.Exit(
             serve_web(
-                agent or "models/laptop", DEFAULT_ROOT, host, port, browser, seed, console.print
+                agent or "models/laptop", DEFAULT_ROOT, host, port, browser, seed, _say_plainly
             )
         )
     if watch and policy == "human":

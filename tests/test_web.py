@@ -20,6 +20,7 @@ from alphatriangle.evaluation.checkpoints import load_agent
 from alphatriangle.evaluation.suite import evaluation_mcts, play_agent
 from alphatriangle.game import GameState
 from alphatriangle.ui.replay import MovePlayed
+from alphatriangle.web.analysis import AgentSource
 from alphatriangle.web.server import WebServer, bind_server
 
 CLI = [sys.executable, "-m", "alphatriangle"]
@@ -257,3 +258,25 @@ def test_play_web_prints_its_address_and_serves_the_page(agent_dir: Path, tmp_pa
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_run_as_the_agent_follows_its_newest_checkpoint(tmp_path: Path) -> None:
+    config = load_run_config("quick")
+    manager = DataManager(PathManager(tmp_path, "live"))
+
+    def save(step: int) -> None:
+        network = seeded_network(step, config.model, config.env)
+        state = CheckpointData(
+            run_name="live", counters=RunCounters(global_step=step),
+            configs=config.model_dump(mode="json"),
+        )  # fmt: skip
+        manager.save_checkpoint(state, network.get_weights(), {})
+
+    save(5)
+    source = AgentSource("live", tmp_path)
+    assert source.follows_run and source.current().global_step == 5
+    save(10)
+    assert source.current().global_step == 10 and source.current().name == "live@10"
+    (manager.paths.step_dir(20)).mkdir(parents=True)
+    (manager.paths.pointer("latest")).write_text('{"step_dir": "step_000000020"}')
+    assert source.current().global_step == 10  # a damaged newer checkpoint: the old one stays

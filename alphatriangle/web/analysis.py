@@ -136,8 +136,9 @@ class AgentSource:
             return self.agent
 
     def _newest_dir(self) -> Path | None:
+        """The run's newest complete checkpoint (what a resume would take)."""
         for manager in self.managers:
-            found = manager.checkpoint_dir("latest")
+            found = manager.resume_dir()
             if found is not None:
                 return found
         return None
