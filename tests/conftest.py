@@ -44,3 +44,30 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Pa
     root = tmp_path_factory.mktemp("trained")
     assert run_training(quick_config(root, "train.MAX_TRAINING_STEPS=20"), run_name="base") == 0
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile the numba kernels once, here, before any test starts a command, a self-play
+    worker or an evaluator: those then load the compiled code from numba's cache instead of
+    compiling the same kernels again side by side on the same cores (a fresh clone's cost)."""
+    import numpy as np
+
+    from alphatriangle.config import load_run_config
+    from alphatriangle.envs.vector_env import AlphaTriangleVectorEnv
+    from alphatriangle.evaluation.suite import evaluation_mcts, play_agent, play_baseline
+    from alphatriangle.game import GameState
+    from alphatriangle.nn import NeuralNetwork
+
+    config = load_run_config("quick")
+    for policy in ("random", "greedy", "planner"):
+        play_baseline(policy, [1], config.env)
+    network = NeuralNetwork(config.model, config.env, device="cpu")
+    for root in ("gumbel", "puct"):
+        mcts = evaluation_mcts(config, 4).model_copy(update={"ROOT_SELECTION": root})
+        play_agent("warm-up", network, mcts, [1], config.env)
+    state = GameState(config.env, initial_seed=1)
+    state.step(min(state.valid_actions()))
+    vector = AlphaTriangleVectorEnv(2, config.env)
+    vector.reset(seed=1)
+    vector.step(np.argmax(vector.action_masks(), axis=1))

@@ -107,7 +107,7 @@ def test_bad_requests_get_a_clear_error_and_leave_the_game_as_it_was(server: Web
         ("POST", f"{path}/analyse", {"simulations": 0}, 400, "simulations must be"),
         ("POST", f"{path}/undo", {}, 409, "no move to undo"),
         ("GET", "/api/games/nope", None, 404, "no game 'nope'"),
-        ("POST", "/api/games", {"seed": -1}, 409, "seed -1 is outside"),
+        ("POST", "/api/games", {"seed": -1}, 400, "seed -1 is outside"),
     ]
     for method, url, body, expected, message in cases:
         status, answer = _call(server, method, url, body, token)

@@ -149,7 +149,10 @@ class WebApp:
 
     async def new_game(self, request: Request) -> Response:
         body = await _body(request)
-        session = self.store.new(_int(body, "seed"))
+        try:
+            session = self.store.new(_int(body, "seed"))
+        except ValueError as error:
+            raise RequestError(400, str(error)) from None
         return JSONResponse(session.to_json())
 
     async def game(self, request: Request) -> Response:

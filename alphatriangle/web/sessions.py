@@ -156,7 +156,7 @@ class SessionStore:
 
     def new(self, seed: int | None) -> GameSession:
         if seed is not None and not 0 <= seed <= MAX_SEED:
-            raise MoveError(f"seed {seed} is outside 0..{MAX_SEED}")
+            raise ValueError(f"seed {seed} is outside 0..{MAX_SEED}")
         game_seed = secrets.randbelow(2**31) if seed is None else seed
         session = GameSession(secrets.token_hex(8), game_seed, self.env)
         with self.lock:
