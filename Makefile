@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 comma := ,
 
-.PHONY: setup examples example browser lint test faults train ab watch bench clean
+.PHONY: setup examples example browser lint test faults train ab watch play bench clean
 
 # A venv with the package and the given extras; torch first and pinned exactly: an unpinned
 # torch pulls gigabytes of CUDA packages.
@@ -52,7 +52,7 @@ train: setup
 
 # One arm of a learning A/B (docs/experiments.md): the laptop preset for AB_MINUTES with the
 # settings in SET, same seed as the other arms, then scored at 64 simulations against ab-BASE.
-#   make ab NAME=keeptrees SET="train.KEEP_TREES_ON_WEIGHT_UPDATE=true" BASE=baseline
+#   make ab NAME=keeptrees SET="selfplay.KEEP_TREES_ON_WEIGHT_UPDATE=true" BASE=baseline
 #   make ab NAME=baseline   (no SET: the preset as it is; its eval has no --vs)
 AB_MINUTES ?= 15
 AB_SEED ?= 7
@@ -64,6 +64,10 @@ ab: setup
 		--set persistence.ROOT_DATA_DIR=$(AB_DIR)
 	$(BIN)/alphatriangle eval $(AB_DIR)/runs/ab-$(NAME) --simulations 64 \
 		$(if $(BASE),--vs $(AB_DIR)/runs/ab-$(BASE)) --json $(AB_DIR)/eval-$(NAME).json
+
+# Play and analyse in the browser beside the shipped agent (prints the page's address).
+play: setup
+	$(BIN)/alphatriangle play --web --agent models/laptop
 
 # Watch the shipped agent (models/laptop) play one game: writes game.html.
 watch: setup

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from alphatriangle import __version__
-from alphatriangle.config.train_config import InferenceBackend
+from alphatriangle.config.selfplay_config import InferenceBackend
 from alphatriangle.utils import UserError
 
 app = typer.Typer(
@@ -194,7 +194,8 @@ def evaluate(
     games: Annotated[int, typer.Option(min=1, help="Games in the suite.")] = 100,
     seeds: Annotated[str, typer.Option(help="'default' or a file of seeds.")] = "default",
     simulations: Annotated[
-        int | None, typer.Option(min=1, help="Search budget (default: the run's EVAL_SIMULATIONS).")
+        int | None,
+        typer.Option(min=1, help="Search budget (default: the run's evaluation.SIMULATIONS)."),
     ] = None,
     vs: Annotated[str | None, typer.Option(help="Another checkpoint to compare with.")] = None,
     json_path: Annotated[
@@ -237,7 +238,8 @@ def watch(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("game.html"),
     seed: Annotated[int, typer.Option(min=0, help="Game seed.")] = 0,
     simulations: Annotated[
-        int | None, typer.Option(min=1, help="Search budget (default: the run's EVAL_SIMULATIONS).")
+        int | None,
+        typer.Option(min=1, help="Search budget (default: the run's evaluation.SIMULATIONS)."),
     ] = None,
 ) -> None:
     """Play one game with an agent or a baseline and write a self-contained HTML replay."""
@@ -367,11 +369,11 @@ def bench_search(
 ) -> None:
     """Network forward states/s, search simulations/s and self-play positions/s on one core."""
     from alphatriangle.bench.search import run_search_benchmark
-    from alphatriangle.config import MCTSConfig, ModelConfig, TrainConfig
+    from alphatriangle.config import MCTSConfig, ModelConfig, SelfPlayConfig
 
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations, ROOT_SELECTION=root)
-    train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
-    run_search_benchmark(seconds, ModelConfig(), mcts, train, out, console)
+    selfplay = SelfPlayConfig(GAMES_PER_WORKER=games, INFERENCE_BACKEND=inference)
+    run_search_benchmark(seconds, ModelConfig(), mcts, selfplay, out, console)
 
 
 @bench_app.command("scaling")

@@ -244,7 +244,7 @@ def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -
         (["--config", str(unknown)], "unknown section 'optimizer'"),
     ]
     if not torch.cuda.is_available():
-        cases.append((["--set", "train.WORKER_DEVICE=cuda"], "no CUDA GPU is available"))
+        cases.append((["--set", "selfplay.DEVICE=cuda"], "no CUDA GPU is available"))
     for args, message in cases:
         proc = subprocess.run([*CLI, "train", *args], capture_output=True, text=True, timeout=120,
                               cwd=tmp_path)  # fmt: skip

@@ -9,10 +9,14 @@ from pydantic import BaseModel, ValidationError
 from alphatriangle.config import (
     ConfigError,
     EnvConfig,
+    EvaluationConfig,
     MCTSConfig,
     ModelConfig,
     PersistenceConfig,
     PlannerConfig,
+    ReplayConfig,
+    RunConfig,
+    SelfPlayConfig,
     TrainConfig,
     load_run_config,
 )
@@ -66,6 +70,9 @@ SECTION_MODELS: dict[str, type[BaseModel]] = {
     "ModelConfig": ModelConfig,
     "MCTSConfig": MCTSConfig,
     "TrainConfig": TrainConfig,
+    "SelfPlayConfig": SelfPlayConfig,
+    "ReplayConfig": ReplayConfig,
+    "EvaluationConfig": EvaluationConfig,
     "PersistenceConfig": PersistenceConfig,
     "PlannerConfig": PlannerConfig,
 }
@@ -114,3 +121,26 @@ def test_retired_settings_name_what_replaced_them_and_old_stored_configs_still_l
         load_run_config("quick", old_file)
     stored = {"RUN_NAME": None, "AUTO_RESUME_LATEST": True, "BATCH_SIZE": 64}
     assert TrainConfig.model_validate(stored) == TrainConfig(BATCH_SIZE=64)
+
+
+def test_settings_that_left_train_name_their_new_place_and_stored_ones_move_over() -> None:
+    with pytest.raises(ConfigError, match=r"^--set train.EVAL_GAMES=4: train.EVAL_GAMES is now "
+                       r"evaluation.GAMES; rename it$"):  # fmt: skip
+        load_run_config("quick", overrides=["train.EVAL_GAMES=4"])
+    stored = {
+        "train": {"BATCH_SIZE": 64, "NUM_SELF_PLAY_WORKERS": 3, "BUFFER_CAPACITY": 1000,
+                  "MIN_BUFFER_SIZE_TO_TRAIN": 100, "EVAL_GAMES": 7, "N_STEP_RETURNS": 5},
+        "evaluation": {"SIMULATIONS": 16},
+    }  # fmt: skip
+    config = RunConfig.model_validate(stored)
+    assert (config.selfplay.WORKERS, config.selfplay.N_STEP_RETURNS) == (3, 5)
+    assert (config.replay.CAPACITY, config.replay.MIN_SIZE_TO_TRAIN) == (1000, 100)
+    assert (config.evaluation.GAMES, config.evaluation.SIMULATIONS) == (7, 16)
+    assert config.train.BATCH_SIZE == 64
+
+
+def test_the_batch_is_checked_against_the_replay_sizes() -> None:
+    with pytest.raises(ConfigError, match=r"train.BATCH_SIZE \(4096\) exceeds replay.CAPACITY"):
+        load_run_config("quick", overrides=["train.BATCH_SIZE=4096"])
+    with pytest.raises(ConfigError, match=r"replay.MIN_SIZE_TO_TRAIN \(8\) must be at least"):
+        load_run_config("quick", overrides=["replay.MIN_SIZE_TO_TRAIN=8"])

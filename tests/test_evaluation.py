@@ -354,7 +354,7 @@ def test_watch_replays_a_baseline(tmp_path: Path) -> None:
 
 def test_report_scales_by_the_baselines_the_run_logged_else_plays_them() -> None:
     config = load_run_config("quick")
-    greedy = play_baseline("greedy", selection_seeds(config.train.EVAL_GAMES), config.env)
+    greedy = play_baseline("greedy", selection_seeds(config.evaluation.GAMES), config.env)
     series = {"Eval/Planner_Mean": ([20, 40], [321.5, 321.5])}
     means = reference_means(series, config)
     assert means == {"planner": 321.5, "greedy": pytest.approx(greedy.summary()["mean"])}
@@ -410,7 +410,7 @@ def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
 def test_evaluation_search_takes_the_runs_evaluation_settings() -> None:
     config = load_run_config(
         "quick",
-        overrides=["train.EVAL_SIMULATIONS=12", "train.EVAL_MAX_CONSIDERED_ACTIONS=2"],
+        overrides=["evaluation.SIMULATIONS=12", "evaluation.MAX_CONSIDERED_ACTIONS=2"],
     )
     search = evaluation_mcts(config)
     assert (search.NUM_SIMULATIONS, search.GUMBEL_MAX_CONSIDERED_ACTIONS) == (12, 2)
@@ -439,7 +439,7 @@ def test_without_per_game_scores_the_best_mean_decides() -> None:
     assert replaces_best([100.0, 200.0], None, None)
     assert replaces_best([100.0, 200.0], None, best_mean=150.0)
     assert not replaces_best([100.0, 199.0], None, best_mean=150.0)
-    # Scores of another suite size (EVAL_GAMES changed on resume) are not paired either.
+    # Scores of another suite size (evaluation.GAMES changed on resume) are not paired either.
     assert not replaces_best([100.0, 199.0], [1.0, 2.0, 3.0], best_mean=150.0)
 
 

@@ -97,7 +97,7 @@ def test_sigkill_at_random_moments_and_resume(tmp_path: Path) -> None:
     paths = PathManager(tmp_path, "faults")
     command = _train_command(
         tmp_path, "faults", f"train.CHECKPOINT_SAVE_FREQ_STEPS={INTERVAL}",
-        "persistence.BUFFER_SAVE_FREQ_STEPS=20", "train.EVAL_FREQ_STEPS=30",
+        "persistence.BUFFER_SAVE_FREQ_STEPS=20", "evaluation.FREQ_STEPS=30",
     )  # fmt: skip
     log = tmp_path / "train.out"
     resumed_steps: list[int] = []
@@ -153,8 +153,8 @@ def test_killed_worker_evaluator_and_stats_actor_are_replaced_mid_run(tmp_path: 
     paths = PathManager(tmp_path, "actors")
     log = tmp_path / "train.out"
     command = _train_command(
-        tmp_path, "actors", "train.EVAL_FREQ_STEPS=20", "train.EVAL_GAMES=16",
-        "train.EVAL_SIMULATIONS=16",
+        tmp_path, "actors", "evaluation.FREQ_STEPS=20", "evaluation.GAMES=16",
+        "evaluation.SIMULATIONS=16",
     )  # fmt: skip
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -209,7 +209,7 @@ def test_local_ray_keeps_token_authentication_and_bounds_its_gcs(
 def _manager_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_per_actor: list[int]
 ) -> WorkerManager:
-    config = quick_config(tmp_path, "train.NUM_SELF_PLAY_WORKERS=1")
+    config = quick_config(tmp_path, "selfplay.WORKERS=1")
     created = iter(fail_per_actor)
 
     class FlakyWorker:
@@ -303,8 +303,8 @@ def test_a_dead_evaluator_is_replaced_and_a_stop_does_not_wait_for_evaluation(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = quick_config(
-        tmp_path, "train.MAX_TRAINING_STEPS=100000", "train.EVAL_FREQ_STEPS=10",
-        "train.EVAL_GAMES=64", "train.EVAL_SIMULATIONS=64",
+        tmp_path, "train.MAX_TRAINING_STEPS=100000", "evaluation.FREQ_STEPS=10",
+        "evaluation.GAMES=64", "evaluation.SIMULATIONS=64",
     )  # fmt: skip
     components, _ = setup_training_components(
         config, "evalfault", tracking_uri=f"sqlite:///{tmp_path}/m.db"

@@ -5,7 +5,7 @@ import pytest
 import torch
 from networks import seeded_network
 
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig, TrainConfig
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.inference import cpu_has_native_bf16
@@ -104,7 +104,7 @@ def test_cosine_learning_rate_follows_progress() -> None:
 @pytest.mark.parametrize("bf16", [False, True])
 def test_trainer_fits_self_play_data(bf16: bool) -> None:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
-    play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=8, N_STEP_RETURNS=3)
+    play = SelfPlayConfig(GAMES_PER_WORKER=8, N_STEP_RETURNS=3)
     worker = SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, play, seed=0)
     data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
     buffer = _buffer(len(data), use_per=True)
@@ -113,7 +113,6 @@ def test_trainer_fits_self_play_data(bf16: bool) -> None:
     config = TrainConfig(
         LEARNING_RATE=3e-3,
         BATCH_SIZE=32,
-        MIN_BUFFER_SIZE_TO_TRAIN=32,
         MAX_TRAINING_STEPS=200,
         CPU_BF16_TRAINING=bf16,
     )
@@ -142,7 +141,7 @@ def test_trainer_fits_self_play_data(bf16: bool) -> None:
 
 def test_refreshed_value_targets_bootstrap_from_the_current_network() -> None:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
-    play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
+    play = SelfPlayConfig(GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
     worker = SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, play, seed=1)
     data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
     bootstrapped = data.bootstrap_discount > 0
@@ -179,7 +178,7 @@ def test_bfloat16_training_computes_in_bfloat16_and_stays_close() -> None:
     """The first step's losses in bfloat16 autocast are within a percent or two of float32's,
     but not equal to them: the autocast is really on."""
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
-    play = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
+    play = SelfPlayConfig(GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
     worker = SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, play, seed=2)
     data = Experiences.concatenate([r.experiences for r in worker.run_episodes()])
     rows = np.arange(min(64, len(data)))

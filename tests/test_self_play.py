@@ -8,14 +8,14 @@ import pytest
 import ray
 from networks import seeded_network
 
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker, n_step_returns, remote_self_play_worker
 from alphatriangle.utils import StepInfo
 from alphatriangle.utils.softmax import masked_log_softmax
 
 ENV = EnvConfig()
 MCTS = MCTSConfig(NUM_SIMULATIONS=8)
-TRAIN = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
+SELF_PLAY = SelfPlayConfig(GAMES_PER_WORKER=4, N_STEP_RETURNS=3)
 
 
 def test_n_step_returns_bootstrap_from_search_values() -> None:
@@ -41,7 +41,7 @@ def _check_result(result: SelfPlayResult) -> None:
 
 
 def test_worker_plays_full_games_with_the_default_network() -> None:
-    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), TRAIN, seed=3)
+    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), SELF_PLAY, seed=3)
     worker.set_current_trainer_step(17)
     results = worker.run_episodes()
     results.append(worker.run_episode())
@@ -52,9 +52,9 @@ def test_worker_plays_full_games_with_the_default_network() -> None:
 
 
 def test_run_for_reports_positions_before_any_game_ends() -> None:
-    worker = SelfPlayWorker(1, ENV, MCTS, ModelConfig(), TRAIN, seed=5)
+    worker = SelfPlayWorker(1, ENV, MCTS, ModelConfig(), SELF_PLAY, seed=5)
     first = worker.run_for(0.0)
-    assert first.results == [] and first.positions == TRAIN.SELF_PLAY_GAMES_PER_WORKER
+    assert first.results == [] and first.positions == SELF_PLAY.GAMES_PER_WORKER
     played = first.positions
     while True:
         batch = worker.run_for(60.0)
@@ -65,7 +65,7 @@ def test_run_for_reports_positions_before_any_game_ends() -> None:
     for result in batch.results:
         _check_result(result)
     assert played >= sum(r.episode_steps for r in batch.results)
-    assert played % TRAIN.SELF_PLAY_GAMES_PER_WORKER == 0
+    assert played % SELF_PLAY.GAMES_PER_WORKER == 0
 
 
 @ray.remote
@@ -86,7 +86,7 @@ class RecordingCollector:
 def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
     collector = RecordingCollector.remote()  # type: ignore[attr-defined]
     actor = remote_self_play_worker().remote(
-        1, ENV, MCTS, ModelConfig(), TRAIN, seed=5, stats_collector=collector
+        1, ENV, MCTS, ModelConfig(), SELF_PLAY, seed=5, stats_collector=collector
     )
     weights = seeded_network(9, ModelConfig(), ENV).get_weights()
     ray.get(actor.set_weights.remote(weights))
@@ -113,10 +113,10 @@ def test_ray_actor_worker_plays_with_sent_weights_and_logs_step_info() -> None:
 
 
 def test_playout_caps_train_only_on_full_searches() -> None:
-    train = TRAIN.model_copy(
+    selfplay = SELF_PLAY.model_copy(
         update={"PLAYOUT_CAP_FULL_FRACTION": 0.25, "PLAYOUT_CAP_CHEAP_SIMULATIONS": 2}
     )
-    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), train, seed=11)
+    worker = SelfPlayWorker(0, ENV, MCTS, ModelConfig(), selfplay, seed=11)
     result = worker.run_episode()
     trained = len(result.experiences)
     assert 0 < trained < result.episode_steps
@@ -127,8 +127,10 @@ def test_playout_caps_train_only_on_full_searches() -> None:
 
 def test_new_weights_keep_trees_with_reevaluated_roots_when_asked() -> None:
     mcts = MCTSConfig(NUM_SIMULATIONS=32)
-    keep = TRAIN.model_copy(update={"KEEP_TREES_ON_WEIGHT_UPDATE": True})
-    kept, dropped = (SelfPlayWorker(0, ENV, mcts, ModelConfig(), t, seed=4) for t in (keep, TRAIN))
+    keep = SELF_PLAY.model_copy(update={"KEEP_TREES_ON_WEIGHT_UPDATE": True})
+    kept, dropped = (
+        SelfPlayWorker(0, ENV, mcts, ModelConfig(), t, seed=4) for t in (keep, SELF_PLAY)
+    )
     weights = seeded_network(9, ModelConfig(), ENV).get_weights()
     for worker in (kept, dropped):
         worker.run_for(0.0)
@@ -150,10 +152,10 @@ def test_new_weights_keep_trees_with_reevaluated_roots_when_asked() -> None:
 
 def _planner_worker(warm_steps: int, seed: int = 0) -> SelfPlayWorker:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
-    train = TrainConfig(
-        SELF_PLAY_GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=warm_steps
+    selfplay = SelfPlayConfig(
+        GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=warm_steps
     )
-    return SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, train, seed=seed)
+    return SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, selfplay, seed=seed)
 
 
 def test_warm_start_games_are_played_by_the_planner() -> None:

@@ -65,7 +65,7 @@ def _check_evaluation(client: Any, run_id: str, config: RunConfig, paths: PathMa
     """One evaluation at step 20 with the baselines' means, the best checkpoint and replay."""
     evaluations = client.get_metric_history(run_id, "Eval/Mean")
     assert [int(m.step) for m in evaluations] == [20]
-    seeds = selection_seeds(config.train.EVAL_GAMES)
+    seeds = selection_seeds(config.evaluation.GAMES)
     for policy in ("planner", "greedy"):
         reference = client.get_metric_history(run_id, f"Eval/{policy.title()}_Mean")
         expected = play_baseline(policy, seeds, config.env, config.planner).summary()["mean"]
@@ -141,7 +141,7 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
 
     config = _config(
         tmp_path, "train.MAX_TRAINING_STEPS=1000000", "train.MAX_TRAINING_MINUTES=0.25",
-        "train.CHECKPOINT_SAVE_FREQ_STEPS=1000000", "train.EVAL_FREQ_STEPS=1000000",
+        "train.CHECKPOINT_SAVE_FREQ_STEPS=1000000", "evaluation.FREQ_STEPS=1000000",
     )  # fmt: skip
     assert run_training(config, run_name="budget") == 0
     paths = PathManager(tmp_path, "budget")

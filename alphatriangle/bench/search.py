@@ -10,7 +10,7 @@ from rich.console import Console
 
 from alphatriangle.baselines.simple import policy_streams, random_actions
 from alphatriangle.bench.report import write_report
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig
 from alphatriangle.game import GameBatch
 from alphatriangle.mcts import BatchedMCTS
 from alphatriangle.nn import NeuralNetwork
@@ -68,10 +68,10 @@ def search_rate(
 
 
 def self_play_rate(
-    model: ModelConfig, config: MCTSConfig, train: TrainConfig, env: EnvConfig, seconds: float
+    model: ModelConfig, config: MCTSConfig, selfplay: SelfPlayConfig, env: EnvConfig, seconds: float
 ) -> tuple[float, int]:
     """(positions/s, games finished) of one in-process self-play worker."""
-    worker = SelfPlayWorker(0, env, config, model, train, seed=0)
+    worker = SelfPlayWorker(0, env, config, model, selfplay, seed=0)
     worker.play_for(0.0)
     start = time.perf_counter()
     positions = worker.play_for(seconds)
@@ -82,16 +82,17 @@ def run_search_benchmark(
     seconds: float,
     model: ModelConfig,
     mcts: MCTSConfig,
-    train: TrainConfig,
+    selfplay: SelfPlayConfig,
     out: Path,
     console: Console,
 ) -> dict[str, Any]:
-    """`SELF_PLAY_GAMES_PER_WORKER` games searched together, inference by `INFERENCE_BACKEND`."""
+    """`selfplay.GAMES_PER_WORKER` games searched together, inference by
+    `selfplay.INFERENCE_BACKEND`."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
     env = EnvConfig()
-    games = train.SELF_PLAY_GAMES_PER_WORKER
-    network = NeuralNetwork(model, env, device="cpu", inference=train.INFERENCE_BACKEND)
+    games = selfplay.GAMES_PER_WORKER
+    network = NeuralNetwork(model, env, device="cpu", inference=selfplay.INFERENCE_BACKEND)
     console.print(
         f"one core; {seconds:g} s per measurement; {mcts.NUM_SIMULATIONS} simulations; "
         f"inference {network.backend}"
@@ -103,7 +104,7 @@ def run_search_benchmark(
         rows.append({"measurement": f"network forward, batch {size}", "per second": forward[size]})
     sims, network_share = search_rate(network, mcts, games, 2 * seconds)
     rows.append({"measurement": f"search simulations, {games} games", "per second": sims})
-    positions, finished = self_play_rate(model, mcts, train, env, 3 * seconds)
+    positions, finished = self_play_rate(model, mcts, selfplay, env, 3 * seconds)
     rows.append({"measurement": "self-play positions, one worker", "per second": positions})
     summary = {
         "search_to_forward_ratio": sims / forward[games],

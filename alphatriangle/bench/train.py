@@ -10,7 +10,7 @@ from rich.console import Console
 from torch.nn import functional
 
 from alphatriangle.bench.report import write_report
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig, TrainConfig
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import Experiences, SelfPlayWorker, remote_self_play_worker
@@ -36,7 +36,7 @@ def trainer_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds
     """Samples/s of `Trainer.train_step` fed by a prioritized buffer."""
     spec = feature_spec(env)
     buffer = ExperienceBuffer(
-        ReplaySettings(capacity=20_000, min_size_to_train=train.BATCH_SIZE, use_per=train.USE_PER),
+        ReplaySettings(capacity=20_000, min_size_to_train=train.BATCH_SIZE, use_per=True),
         spec.board_shape, spec.other_dim, env.ACTION_DIM, spec.num_slots, seed=0,
     )  # fmt: skip
     buffer.add_batch(_random_experiences(20_000, env))
@@ -78,11 +78,11 @@ def raw_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds: fl
 
 
 def self_play_scaling(
-    model: ModelConfig, mcts: MCTSConfig, train: TrainConfig, env: EnvConfig, workers: int,
+    model: ModelConfig, mcts: MCTSConfig, selfplay: SelfPlayConfig, env: EnvConfig, workers: int,
     seconds: float,
 ) -> tuple[float, float]:  # fmt: skip
     """(positions/s of one in-process worker, positions/s of `workers` Ray actors together)."""
-    single = SelfPlayWorker(0, env, mcts, model, train, seed=0)
+    single = SelfPlayWorker(0, env, mcts, model, selfplay, seed=0)
     single.play_for(2.0)
     start = time.perf_counter()
     one = single.play_for(seconds) / (time.perf_counter() - start)
@@ -90,7 +90,7 @@ def self_play_scaling(
     import ray
 
     actor_class = remote_self_play_worker(num_cpus=1)
-    actors = [actor_class.remote(i, env, mcts, model, train, seed=i) for i in range(workers)]
+    actors = [actor_class.remote(i, env, mcts, model, selfplay, seed=i) for i in range(workers)]
     ray.get([a.play_for.remote(2.0) for a in actors])
     start = time.perf_counter()
     total = sum(ray.get([a.play_for.remote(seconds) for a in actors]))
@@ -109,7 +109,8 @@ def run_train_benchmark(
     torch.manual_seed(0)
     env = EnvConfig()
     model = ModelConfig()
-    train = TrainConfig(SELF_PLAY_GAMES_PER_WORKER=games)
+    train = TrainConfig()
+    selfplay = SelfPlayConfig(GAMES_PER_WORKER=games)
     mcts = MCTSConfig(NUM_SIMULATIONS=simulations)
     console.print(f"trainer: batch {train.BATCH_SIZE}, one thread; self-play: {workers} workers")
     trained = trainer_rate(model, train, env, seconds)
@@ -117,7 +118,7 @@ def run_train_benchmark(
     prepare_local_ray_environment()
     started = init_ray(None)
     try:
-        one, together = self_play_scaling(model, mcts, train, env, workers, 2 * seconds)
+        one, together = self_play_scaling(model, mcts, selfplay, env, workers, 2 * seconds)
     finally:
         if started:
             import ray

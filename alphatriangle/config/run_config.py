@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from alphatriangle.config.env_config import EnvConfig
+from alphatriangle.config.evaluation_config import EvaluationConfig
 from alphatriangle.config.mcts_config import (
     RENAMED_MCTS_SETTINGS,
     MCTSConfig,
@@ -18,10 +19,18 @@ from alphatriangle.config.mcts_config import (
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.planner_config import PlannerConfig
-from alphatriangle.config.train_config import RETIRED_TRAIN_SETTINGS, TrainConfig
+from alphatriangle.config.replay_config import ReplayConfig
+from alphatriangle.config.selfplay_config import SelfPlayConfig
+from alphatriangle.config.train_config import (
+    MOVED_TRAIN_SETTINGS,
+    RETIRED_TRAIN_SETTINGS,
+    TrainConfig,
+)
 from alphatriangle.utils.errors import one_line
 
-SECTIONS = ("env", "model", "mcts", "train", "persistence", "planner")
+SECTIONS = (
+    "env", "model", "mcts", "train", "selfplay", "replay", "evaluation", "persistence", "planner",
+)  # fmt: skip
 
 
 class RunConfig(BaseModel):
@@ -33,12 +42,57 @@ class RunConfig(BaseModel):
     model: ModelConfig = ModelConfig()
     mcts: MCTSConfig = MCTSConfig()
     train: TrainConfig = TrainConfig()
+    selfplay: SelfPlayConfig = SelfPlayConfig()
+    replay: ReplayConfig = ReplayConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     persistence: PersistenceConfig = PersistenceConfig()
     planner: PlannerConfig = PlannerConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_old_train_settings(cls, data: Any) -> Any:
+        """A stored config (a checkpoint's, an exported agent's) from before the sections
+        `selfplay`, `replay` and `evaluation`: its settings moved to where they live now."""
+        if not isinstance(data, dict) or not isinstance(data.get("train"), dict):
+            return data
+        train = data["train"]
+        if not any(name in train for name in MOVED_TRAIN_SETTINGS):
+            return data
+        moved: dict[str, Any] = {**data, "train": {}}
+        for name, value in train.items():
+            if name in MOVED_TRAIN_SETTINGS:
+                section, new = MOVED_TRAIN_SETTINGS[name]
+                moved[section] = {**moved.get(section, {}), new: value}
+            else:
+                moved["train"][name] = value
+        return moved
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> "RunConfig":
+        batch, replay = self.train.BATCH_SIZE, self.replay
+        if batch > replay.CAPACITY:
+            raise ValueError(
+                f"train.BATCH_SIZE ({batch}) exceeds replay.CAPACITY ({replay.CAPACITY})"
+            )
+        if replay.MIN_SIZE_TO_TRAIN > replay.CAPACITY:
+            raise ValueError(
+                f"replay.MIN_SIZE_TO_TRAIN ({replay.MIN_SIZE_TO_TRAIN}) exceeds replay.CAPACITY "
+                f"({replay.CAPACITY})"
+            )
+        if batch > replay.MIN_SIZE_TO_TRAIN:
+            raise ValueError(
+                f"replay.MIN_SIZE_TO_TRAIN ({replay.MIN_SIZE_TO_TRAIN}) must be at least "
+                f"train.BATCH_SIZE ({batch})"
+            )
+        return self
 
     @property
     def persistence_root(self) -> Path:
         return Path(self.persistence.ROOT_DATA_DIR)
+
+    @property
+    def per_beta_anneal_steps(self) -> int:
+        return self.replay.PER_BETA_ANNEAL_STEPS or self.train.MAX_TRAINING_STEPS
 
 
 SCORE_REWARDS: dict[str, float] = {
@@ -66,19 +120,13 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "mcts": {"NUM_SIMULATIONS": 4, "GUMBEL_MAX_CONSIDERED_ACTIONS": 4},
         "train": {
             "MAX_TRAINING_STEPS": 40,
-            "NUM_SELF_PLAY_WORKERS": 1,
-            "SELF_PLAY_GAMES_PER_WORKER": 4,
             "BATCH_SIZE": 16,
-            "BUFFER_CAPACITY": 2_000,
-            "MIN_BUFFER_SIZE_TO_TRAIN": 32,
-            "MAX_SAMPLES_PER_EXPERIENCE": 16.0,
-            "WORKER_UPDATE_FREQ_STEPS": 10,
             "METRICS_LOG_FREQ_STEPS": 5,
             "CHECKPOINT_SAVE_FREQ_STEPS": 10,
-            "EVAL_FREQ_STEPS": 20,
-            "EVAL_TIME_SHARE": 1.0,
-            "EVAL_GAMES": 4,
         },
+        "selfplay": {"WORKERS": 1, "GAMES_PER_WORKER": 4, "WEIGHT_UPDATE_FREQ_STEPS": 10},
+        "replay": {"CAPACITY": 2_000, "MIN_SIZE_TO_TRAIN": 32, "MAX_SAMPLES_PER_EXPERIENCE": 16.0},
+        "evaluation": {"FREQ_STEPS": 20, "TIME_SHARE": 1.0, "GAMES": 4},
         "persistence": {"BUFFER_SAVE_FREQ_STEPS": 20},
     },
     "laptop": {
@@ -87,17 +135,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train": {
             "MAX_TRAINING_STEPS": 200_000,  # far above a CPU's hour: the time budget ends the run
             "MAX_TRAINING_MINUTES": 60,
-            "PLANNER_WARM_START_STEPS": 3_000,
-            "NUM_SELF_PLAY_WORKERS": 2,
-            "SELF_PLAY_GAMES_PER_WORKER": 32,
             "BATCH_SIZE": 128,
-            "BUFFER_CAPACITY": 50_000,
-            "MIN_BUFFER_SIZE_TO_TRAIN": 2_000,
             "LEARNING_RATE": 1e-3,
-            "EVAL_FREQ_STEPS": 2_000,
-            "EVAL_SIMULATIONS": 64,
-            "EVAL_MAX_CONSIDERED_ACTIONS": 4,
         },
+        "selfplay": {"WORKERS": 2, "GAMES_PER_WORKER": 32, "PLANNER_WARM_START_STEPS": 3_000},
+        "replay": {"CAPACITY": 50_000, "MIN_SIZE_TO_TRAIN": 2_000},
+        "evaluation": {"FREQ_STEPS": 2_000, "SIMULATIONS": 64, "MAX_CONSIDERED_ACTIONS": 4},
     },
     "large": {
         "env": SCORE_REWARDS,
@@ -105,15 +148,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "mcts": {"NUM_SIMULATIONS": 64},
         "train": {
             "MAX_TRAINING_STEPS": 200_000,
-            "NUM_SELF_PLAY_WORKERS": 16,
-            "SELF_PLAY_GAMES_PER_WORKER": 64,
             "BATCH_SIZE": 1024,
-            "BUFFER_CAPACITY": 1_000_000,
-            "MIN_BUFFER_SIZE_TO_TRAIN": 50_000,
             "LEARNING_RATE": 2e-3,
             "COMPILE_MODEL": True,
-            "WORKER_DEVICE": "auto",  # CPU self-play of this network: ~40x fewer positions
         },
+        "selfplay": {
+            "WORKERS": 16,
+            "GAMES_PER_WORKER": 64,
+            "DEVICE": "auto",  # CPU self-play of this network: ~40x fewer positions
+        },
+        "replay": {"CAPACITY": 1_000_000, "MIN_SIZE_TO_TRAIN": 50_000},
         "persistence": {"BUFFER_SAVE_FREQ_STEPS": 10_000},
     },
 }
@@ -130,6 +174,9 @@ def _check_name(section: str, name: str, origin: str) -> None:
     if section == "mcts" and name in RENAMED_MCTS_SETTINGS:
         new = RENAMED_MCTS_SETTINGS[name]
         raise ConfigError(renamed_setting_message(section, name, new, origin))
+    if section == "train" and name in MOVED_TRAIN_SETTINGS:
+        new_section, new = MOVED_TRAIN_SETTINGS[name]
+        raise ConfigError(f"{origin}: train.{name} is now {new_section}.{new}; rename it")
     if section == "train" and name in RETIRED_TRAIN_SETTINGS:
         instead = RETIRED_TRAIN_SETTINGS[name]
         raise ConfigError(f"{origin}: {section}.{name} is no longer a setting; use {instead}")

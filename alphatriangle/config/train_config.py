@@ -1,15 +1,9 @@
-"""Training settings: self-play, replay, optimisation, checkpoints."""
+"""Training settings: the run (devices, seed, budget), optimisation, logging, checkpoints.
+Self-play, replay and evaluation have sections of their own."""
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-InferenceBackend = Literal["auto", "onnx", "torch", "bf16"]
-"""How `NeuralNetwork.evaluate_arrays` runs the model: `onnx` (ONNX Runtime on the folded
-copy), `torch` (the folded copy in torch), `bf16` (the folded copy in bfloat16, for CPUs
-with native bfloat16 arithmetic such as AVX-512 BF16 or AMX), `auto` (ONNX Runtime on a CPU
-when installed)."""
-
 
 RETIRED_TRAIN_SETTINGS = {
     "RUN_NAME": "train --run-name NAME",
@@ -19,8 +13,39 @@ RETIRED_TRAIN_SETTINGS = {
 one gets one line saying so; the stored configs of older runs and agents drop them."""
 
 
+MOVED_TRAIN_SETTINGS: dict[str, tuple[str, str]] = {
+    "NUM_SELF_PLAY_WORKERS": ("selfplay", "WORKERS"),
+    "SELF_PLAY_GAMES_PER_WORKER": ("selfplay", "GAMES_PER_WORKER"),
+    "INFERENCE_BACKEND": ("selfplay", "INFERENCE_BACKEND"),
+    "WORKER_DEVICE": ("selfplay", "DEVICE"),
+    "PLAYOUT_CAP_FULL_FRACTION": ("selfplay", "PLAYOUT_CAP_FULL_FRACTION"),
+    "PLAYOUT_CAP_CHEAP_SIMULATIONS": ("selfplay", "PLAYOUT_CAP_CHEAP_SIMULATIONS"),
+    "KEEP_TREES_ON_WEIGHT_UPDATE": ("selfplay", "KEEP_TREES_ON_WEIGHT_UPDATE"),
+    "WORKER_UPDATE_FREQ_STEPS": ("selfplay", "WEIGHT_UPDATE_FREQ_STEPS"),
+    "PLANNER_WARM_START_STEPS": ("selfplay", "PLANNER_WARM_START_STEPS"),
+    "BUFFER_CAPACITY": ("replay", "CAPACITY"),
+    "MIN_BUFFER_SIZE_TO_TRAIN": ("replay", "MIN_SIZE_TO_TRAIN"),
+    "MAX_SAMPLES_PER_EXPERIENCE": ("replay", "MAX_SAMPLES_PER_EXPERIENCE"),
+    "USE_PER": ("replay", "USE_PER"),
+    "PER_ALPHA": ("replay", "PER_ALPHA"),
+    "PER_BETA_INITIAL": ("replay", "PER_BETA_INITIAL"),
+    "PER_BETA_FINAL": ("replay", "PER_BETA_FINAL"),
+    "PER_BETA_ANNEAL_STEPS": ("replay", "PER_BETA_ANNEAL_STEPS"),
+    "PER_EPSILON": ("replay", "PER_EPSILON"),
+    "N_STEP_RETURNS": ("selfplay", "N_STEP_RETURNS"),
+    "EVAL_FREQ_STEPS": ("evaluation", "FREQ_STEPS"),
+    "EVAL_TIME_SHARE": ("evaluation", "TIME_SHARE"),
+    "EVAL_GAMES": ("evaluation", "GAMES"),
+    "EVAL_SIMULATIONS": ("evaluation", "SIMULATIONS"),
+    "EVAL_MAX_CONSIDERED_ACTIONS": ("evaluation", "MAX_CONSIDERED_ACTIONS"),
+}
+"""Settings that left `train` for a section of their own: (section, new name). A config file
+or `--set` naming the old one gets one line naming the new; stored configs are moved over."""
+
+
 class TrainConfig(BaseModel):
-    """Everything about how a run generates data and learns from it."""
+    """How the trainer learns: the run's devices, seed and budget, the optimizer and losses,
+    logging and checkpoints."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,103 +80,19 @@ class TrainConfig(BaseModel):
         "progress: the larger of steps over MAX_TRAINING_STEPS and time over this budget.",
     )
 
-    NUM_SELF_PLAY_WORKERS: int = Field(
-        description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
-    )
-    INFERENCE_BACKEND: InferenceBackend = Field(
-        default="auto",
-        description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
-        "Runtime on a folded copy, rebuilt when weights change), torch, bf16 (the folded "
-        "copy in bfloat16, for CPUs with AVX-512 BF16 or AMX), or auto (onnx when "
-        "onnxruntime is installed).",
-    )
-    WORKER_DEVICE: str = Field(
-        description="Where self-play workers run their network: cpu, cuda, or auto (CUDA when "
-        "present). The laptop network is fastest on the CPU (ONNX Runtime); larger ones need "
-        "the GPU.",
-        default="cpu",
-        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
-    )
-    SELF_PLAY_GAMES_PER_WORKER: int = Field(
-        default=32, ge=1, description="Games each worker plays at once (one batched search)."
-    )
-    PLAYOUT_CAP_FULL_FRACTION: float = Field(
-        default=1.0,
-        gt=0,
-        le=1,
-        description="Share of self-play moves searched with mcts.NUM_SIMULATIONS; the others "
-        "get PLAYOUT_CAP_CHEAP_SIMULATIONS and give no training example (KataGo's playout "
-        "cap randomisation). 1: every move is a full search.",
-    )
-    PLAYOUT_CAP_CHEAP_SIMULATIONS: int = Field(
-        default=8,
-        ge=1,
-        description="Simulations of a cheap self-play move (at most mcts.NUM_SIMULATIONS).",
-    )
-    KEEP_TREES_ON_WEIGHT_UPDATE: bool = Field(
-        default=False,
-        description="New weights keep self-play's search trees (their roots re-evaluated by "
-        "the new network) instead of dropping them.",
-    )
-    WORKER_UPDATE_FREQ_STEPS: int = Field(
-        description="Steps between weight broadcasts to the workers.", default=50, ge=1
-    )
+    BATCH_SIZE: int = Field(description="Examples per training step.", default=128, ge=1)
     REFRESH_VALUE_TARGETS: bool = Field(
         default=False,
         description="Bootstrap each sampled example's value target again from the current "
         "network (its n rewards plus the discounted value of the position n moves later, one "
         "batched forward pass, no search) instead of the search's root value at play time.",
     )
-    PLANNER_WARM_START_STEPS: int = Field(
-        default=0,
-        ge=0,
-        description="Until this training step, new self-play games are played by the planner "
-        "(the `planner` section) instead of the search: its moves are the policy targets and "
-        "its games' discounted returns the value targets. A teacher about ten times faster "
-        "than the search for a run's first minutes; 0 is self-play only.",
-    )
+
     SYMMETRY_AUGMENTATION: bool = Field(
         default=True,
         description="Train on each sampled example or, at random, its image under a board "
         "symmetry (mirror, flip, half turn) valid for its hand, policy target moved along "
         "(in a 15-minute A/B: 946.6 against 407.9 without).",
-    )
-    N_STEP_RETURNS: int = Field(
-        default=10, ge=1, description="Rewards summed before bootstrapping."
-    )
-
-    BATCH_SIZE: int = Field(description="Examples per training step.", default=128, ge=1)
-    BUFFER_CAPACITY: int = Field(
-        description="Examples the replay buffer holds (the oldest are overwritten).",
-        default=50_000,
-        ge=1,
-    )
-    MIN_BUFFER_SIZE_TO_TRAIN: int = Field(
-        description="Examples needed before the first training step.", default=2_000, ge=1
-    )
-    MAX_SAMPLES_PER_EXPERIENCE: float = Field(
-        default=8.0,
-        gt=0,
-        description="Training stops to wait for self-play when it has drawn this many samples "
-        "per example added (the train/self-play ratio).",
-    )
-    USE_PER: bool = Field(
-        default=True, description="Prioritized replay (by TD error); uniform sampling otherwise."
-    )
-    PER_ALPHA: float = Field(
-        description="How strongly priorities skew sampling (0: uniform).", default=0.6, ge=0
-    )
-    PER_BETA_INITIAL: float = Field(
-        description="Importance-weight exponent at the start of the run.", default=0.4, ge=0, le=1
-    )
-    PER_BETA_FINAL: float = Field(
-        description="Importance-weight exponent at the end of the run.", default=1.0, ge=0, le=1
-    )
-    PER_BETA_ANNEAL_STEPS: int | None = Field(
-        default=None, ge=1, description="Defaults to MAX_TRAINING_STEPS."
-    )
-    PER_EPSILON: float = Field(
-        description="Added to every priority, so no example is never drawn.", default=1e-3, gt=0
     )
 
     OPTIMIZER_TYPE: Literal["AdamW", "Adam", "SGD"] = Field(
@@ -211,53 +152,3 @@ class TrainConfig(BaseModel):
     CHECKPOINT_SAVE_FREQ_STEPS: int = Field(
         description="Steps between checkpoints (what a crash can lose at most).", default=500, ge=1
     )
-    EVAL_FREQ_STEPS: int = Field(
-        default=1_000,
-        ge=1,
-        description="Steps between evaluations at least (they pick the best checkpoint).",
-    )
-    EVAL_TIME_SHARE: float = Field(
-        default=0.1,
-        gt=0.0,
-        le=1.0,
-        description="The most of the wall time evaluations may take: after one that took d "
-        "seconds the next waits d (1 - share) / share seconds, so longer games (a stronger "
-        "agent) space them out. 1: every EVAL_FREQ_STEPS.",
-    )
-    EVAL_GAMES: int = Field(
-        default=32,
-        ge=1,
-        description="Games of the in-training evaluation, on seeds disjoint from eval's default "
-        "suite.",
-    )
-    EVAL_SIMULATIONS: int | None = Field(
-        default=None, ge=1, description="Search budget when evaluating; None: the run's own."
-    )
-    EVAL_MAX_CONSIDERED_ACTIONS: int | None = Field(
-        default=None,
-        ge=1,
-        description="Gumbel root candidates when evaluating; None: the run's own. Fewer "
-        "candidates searched deeper play better once the policy is good.",
-    )
-
-    @model_validator(mode="after")
-    def _check_sizes(self) -> "TrainConfig":
-        if self.BATCH_SIZE > self.BUFFER_CAPACITY:
-            raise ValueError(
-                f"BATCH_SIZE ({self.BATCH_SIZE}) exceeds BUFFER_CAPACITY ({self.BUFFER_CAPACITY})"
-            )
-        if self.MIN_BUFFER_SIZE_TO_TRAIN > self.BUFFER_CAPACITY:
-            raise ValueError(
-                f"MIN_BUFFER_SIZE_TO_TRAIN ({self.MIN_BUFFER_SIZE_TO_TRAIN}) exceeds "
-                f"BUFFER_CAPACITY ({self.BUFFER_CAPACITY})"
-            )
-        if self.MIN_BUFFER_SIZE_TO_TRAIN < self.BATCH_SIZE:
-            raise ValueError(
-                f"MIN_BUFFER_SIZE_TO_TRAIN ({self.MIN_BUFFER_SIZE_TO_TRAIN}) must be at least "
-                f"BATCH_SIZE ({self.BATCH_SIZE})"
-            )
-        return self
-
-    @property
-    def per_beta_anneal_steps(self) -> int:
-        return self.PER_BETA_ANNEAL_STEPS or self.MAX_TRAINING_STEPS

@@ -150,7 +150,7 @@ def model_card(agent: Agent, described: ExportedAgent, evaluation: dict[str, Any
         "",
         f"- network: {model.NUM_RESIDUAL_BLOCKS} residual blocks of {model.CONV_FILTERS} "
         f"filters, {sum(p.numel() for p in agent.network.model.parameters()):,} parameters",
-        f"- search when playing: {config.train.EVAL_SIMULATIONS or config.mcts.NUM_SIMULATIONS}"
+        f"- search when playing: {config.evaluation.SIMULATIONS or config.mcts.NUM_SIMULATIONS}"
         " simulations (change with `--simulations`)",
         "",
         "```",

@@ -48,12 +48,11 @@ class Evaluator:
         import torch
 
         torch.set_num_threads(1)  # its own Ray process: one core, beside self-play
-        train = config.train
         self.config = config
         self.network = NeuralNetwork(
-            config.model, config.env, device="cpu", inference=train.INFERENCE_BACKEND
+            config.model, config.env, device="cpu", inference=config.selfplay.INFERENCE_BACKEND
         )
-        self.seeds = selection_seeds(train.EVAL_GAMES)
+        self.seeds = selection_seeds(config.evaluation.GAMES)
         self.mcts = evaluation_mcts(config)
         self.baselines_reported = False
 

@@ -57,7 +57,7 @@ def smooth(values: list[float], window: int) -> list[float]:
 def reference_means(series: dict[str, Series], config: RunConfig) -> dict[str, float]:
     """The planner's and greedy's means on the run's evaluation seeds: as the run logged
     them, else played now on the selection seeds (a run with no evaluation yet)."""
-    seeds = selection_seeds(config.train.EVAL_GAMES)
+    seeds = selection_seeds(config.evaluation.GAMES)
     means = {}
     for name in REFERENCE_BASELINES:
         logged = series.get(reference_tag(name))

@@ -129,17 +129,17 @@ def play_baseline(
 def evaluation_mcts(config: RunConfig, simulations: int | None = None) -> MCTSConfig:
     """The search used to evaluate: no root noise, the best action, the given budget.
 
-    Without a budget it takes the run's `EVAL_SIMULATIONS`, else its self-play budget, and
-    `EVAL_MAX_CONSIDERED_ACTIONS` likewise, so `alphatriangle eval` measures what the run's
+    Without a budget it takes the run's `evaluation.SIMULATIONS`, else its self-play budget, and
+    `evaluation.MAX_CONSIDERED_ACTIONS` likewise, so `alphatriangle eval` measures what the run's
     evaluator measured.
     """
     update: dict[str, object] = {"GUMBEL_SCALE": 0.0, "DIRICHLET_EPSILON": 0.0,
                                  "TEMPERATURE_INITIAL": 0.0, "TEMPERATURE_FINAL": 0.0}  # fmt: skip
-    budget = simulations if simulations is not None else config.train.EVAL_SIMULATIONS
+    budget = simulations if simulations is not None else config.evaluation.SIMULATIONS
     if budget is not None:
         update["NUM_SIMULATIONS"] = budget
-    if config.train.EVAL_MAX_CONSIDERED_ACTIONS is not None:
-        update["GUMBEL_MAX_CONSIDERED_ACTIONS"] = config.train.EVAL_MAX_CONSIDERED_ACTIONS
+    if config.evaluation.MAX_CONSIDERED_ACTIONS is not None:
+        update["GUMBEL_MAX_CONSIDERED_ACTIONS"] = config.evaluation.MAX_CONSIDERED_ACTIONS
     return config.mcts.model_copy(update=update)
 
 

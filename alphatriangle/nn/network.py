@@ -8,7 +8,7 @@ import numpy.typing as npt
 import torch
 
 from alphatriangle.config import EnvConfig, ModelConfig
-from alphatriangle.config.train_config import InferenceBackend
+from alphatriangle.config.selfplay_config import InferenceBackend
 from alphatriangle.features import FeatureExtractor
 from alphatriangle.game import GameState
 from alphatriangle.nn.inference import (

@@ -53,7 +53,7 @@ FLAG_SETTINGS = {
     "max_steps": "train.MAX_TRAINING_STEPS",
     "minutes": "train.MAX_TRAINING_MINUTES",
     "seed": "train.RANDOM_SEED",
-    "workers": "train.NUM_SELF_PLAY_WORKERS",
+    "workers": "selfplay.WORKERS",
     "device": "train.DEVICE",
     "ray_address": "train.RAY_ADDRESS",
     "mlflow_uri": "persistence.MLFLOW_TRACKING_URI",
@@ -84,10 +84,10 @@ def train_command(request: TrainRequest, console: Console) -> int:
         config = load_run_config(request.preset, request.config_file, request.overrides, settings)
         resolve_device(config.train.DEVICE)
         try:
-            resolve_device(config.train.WORKER_DEVICE)
+            resolve_device(config.selfplay.DEVICE)
         except ValueError:
             raise ValueError(
-                f"train.WORKER_DEVICE is {config.train.WORKER_DEVICE!r} but no CUDA GPU is "
+                f"selfplay.DEVICE is {config.selfplay.DEVICE!r} but no CUDA GPU is "
                 "available; use cpu or auto"
             ) from None
         if request.run_name is not None:

@@ -19,8 +19,8 @@ MAX_EVALUATOR_FAILURES = 3
 
 
 class EvaluationManager:
-    """Runs one evaluation at a time in an evaluator actor, at least `EVAL_FREQ_STEPS` apart
-    and within `EVAL_TIME_SHARE` of the wall time, and keeps the per-game scores of the
+    """Runs one evaluation at a time in an evaluator actor, at least `evaluation.FREQ_STEPS` apart
+    and within `evaluation.TIME_SHARE` of the wall time, and keeps the per-game scores of the
     checkpoint `best.json` names."""
 
     def __init__(self, components: TrainingComponents) -> None:
@@ -38,11 +38,12 @@ class EvaluationManager:
         return self.in_flight is None and self.failures < MAX_EVALUATOR_FAILURES
 
     def is_due(self, global_step: int) -> bool:
-        """`EVAL_FREQ_STEPS` since the last evaluation and its share of the time waited out."""
-        train = self.components.config.train
+        """`evaluation.FREQ_STEPS` since the last evaluation, and its share of the time waited
+        out."""
+        evaluation = self.components.config.evaluation
         return (
             self.can_start()
-            and global_step - self.last_step >= train.EVAL_FREQ_STEPS
+            and global_step - self.last_step >= evaluation.FREQ_STEPS
             and time.monotonic() >= self.next_start
         )
 
@@ -65,7 +66,7 @@ class EvaluationManager:
             return
         ref, self.in_flight = self.in_flight, None
         now = time.monotonic()
-        share = self.components.config.train.EVAL_TIME_SHARE
+        share = self.components.config.evaluation.TIME_SHARE
         self.next_start = now + seconds_until_next(now - self.started_at, share)
         try:
             outcome = ray.get(ref)

@@ -3,7 +3,7 @@
 A run keeps one self-play task in flight per worker (`WorkerManager`) and, each pass:
 collects finished games into the replay buffer, trains one batch when the buffer is ready
 and the examples are not yet drawn `MAX_SAMPLES_PER_EXPERIENCE` times, sends the workers new
-weights every `WORKER_UPDATE_FREQ_STEPS`, checkpoints every `CHECKPOINT_SAVE_FREQ_STEPS`,
+weights every `selfplay.WEIGHT_UPDATE_FREQ_STEPS`, checkpoints every `CHECKPOINT_SAVE_FREQ_STEPS`,
 starts an evaluation when one is due (`EvaluationManager`) and keeps the stats collector
 alive (`StatsManager`). It ends at `MAX_TRAINING_STEPS` or `MAX_TRAINING_MINUTES`
 ("completed") or on a stop request ("stopped"), always with a checkpoint and the buffer.
@@ -103,7 +103,7 @@ class TrainingLoop:
         if not c.buffer.is_ready():
             return False
         drawn = self.counters.global_step * c.config.train.BATCH_SIZE
-        return drawn <= c.config.train.MAX_SAMPLES_PER_EXPERIENCE * self.counters.experiences_added
+        return drawn <= c.config.replay.MAX_SAMPLES_PER_EXPERIENCE * self.counters.experiences_added
 
     def _collect(self, timeout: float) -> None:
         c, counters = self.components, self.counters
@@ -152,11 +152,10 @@ class TrainingLoop:
         self.counters.global_step += 1
         metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step, time_fraction)
         self.helpers.log_train_metrics(metrics, self.global_step)
-        train = c.config.train
-        if self.global_step % train.WORKER_UPDATE_FREQ_STEPS == 0:
+        if self.global_step % c.config.selfplay.WEIGHT_UPDATE_FREQ_STEPS == 0:
             self.worker_manager.update_worker_networks(c.nn.get_weights(), self.global_step)
             self.helpers.log_weight_update(self.global_step)
-        if self.global_step % train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
+        if self.global_step % c.config.train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
         if self.evaluation.is_due(self.global_step):
             self.start_evaluation()

@@ -34,12 +34,12 @@ class LoopHelpers:
         self.last_counts = self._counts()
         self.pending_train_metrics: dict[str, list[float]] = {}
         self.pending_episode_metrics: dict[str, list[tuple[float, StepInfo]]] = {}
-        train = components.config.train
+        config = components.config
         self.progress = TrainingProgress(
             run_name=components.run_name,
             counters=counters,
-            max_steps=train.MAX_TRAINING_STEPS,
-            buffer_capacity=train.BUFFER_CAPACITY,
+            max_steps=config.train.MAX_TRAINING_STEPS,
+            buffer_capacity=config.replay.CAPACITY,
             workers=components.num_workers,
         )
 

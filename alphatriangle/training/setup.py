@@ -84,7 +84,7 @@ def setup_training_components(
     mlflow_run_id: str | None = None,
 ) -> tuple[TrainingComponents | None, bool]:
     """Initialise Ray (`RAY_ADDRESS`), detect CPUs/GPUs, size the worker pool
-    (`NUM_SELF_PLAY_WORKERS`) and build every component (the network on `DEVICE`).
+    (`selfplay.WORKERS`) and build every component (the network on `DEVICE`).
 
     Returns (components, whether Ray was started here); components is None on failure.
     """
@@ -96,8 +96,8 @@ def setup_training_components(
         cpus = int(resources.get("CPU", 1))
         gpus = int(resources.get("GPU", 0))
         logger.info("Ray resources: %d CPUs, %d GPUs", cpus, gpus)
-        num_workers = adjusted_worker_count(config.train.NUM_SELF_PLAY_WORKERS, cpus)
-        train = config.train
+        num_workers = adjusted_worker_count(config.selfplay.WORKERS, cpus)
+        train, replay = config.train, config.replay
         torch.manual_seed(integer_seed(seed_sequence(train.RANDOM_SEED, Stream.TORCH)))
         network = NeuralNetwork(config.model, config.env, device=train.DEVICE)
         if network.device.type == "cpu":
@@ -107,14 +107,14 @@ def setup_training_components(
         spec = feature_spec(config.env)
         buffer = ExperienceBuffer(
             ReplaySettings(
-                capacity=train.BUFFER_CAPACITY,
-                min_size_to_train=train.MIN_BUFFER_SIZE_TO_TRAIN,
-                use_per=train.USE_PER,
-                alpha=train.PER_ALPHA,
-                beta_initial=train.PER_BETA_INITIAL,
-                beta_final=train.PER_BETA_FINAL,
-                beta_anneal_steps=train.per_beta_anneal_steps,
-                epsilon=train.PER_EPSILON,
+                capacity=replay.CAPACITY,
+                min_size_to_train=replay.MIN_SIZE_TO_TRAIN,
+                use_per=replay.USE_PER,
+                alpha=replay.PER_ALPHA,
+                beta_initial=replay.PER_BETA_INITIAL,
+                beta_final=replay.PER_BETA_FINAL,
+                beta_anneal_steps=config.per_beta_anneal_steps,
+                epsilon=replay.PER_EPSILON,
             ),
             spec.board_shape,
             spec.other_dim,
@@ -141,8 +141,8 @@ def setup_training_components(
             "network on %s; %d self-play workers x %d games; buffer %d",
             network.device,
             num_workers,
-            train.SELF_PLAY_GAMES_PER_WORKER,
-            train.BUFFER_CAPACITY,
+            config.selfplay.GAMES_PER_WORKER,
+            replay.CAPACITY,
         )
         return components, ray_started
     except Exception:

@@ -56,7 +56,7 @@ class WorkerManager:
             cfg.env,
             cfg.mcts,
             cfg.model,
-            cfg.train,
+            cfg.selfplay,
             seed=seed,
             stats_collector=self.components.stats_collector_actor,
             planner_config=cfg.planner,

@@ -12,7 +12,7 @@ def one_line(error: Exception) -> str:
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        return f"{where}: {first['msg']}"
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
     text = str(error)
     return text.splitlines()[0] if text else type(error).__name__
 

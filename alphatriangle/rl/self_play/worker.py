@@ -15,7 +15,7 @@ import torch
 
 from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.baselines.simple import policy_streams
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, PlannerConfig, TrainConfig
+from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, PlannerConfig, SelfPlayConfig
 from alphatriangle.game import GameBatch
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts import BatchedMCTS, SearchOutput
@@ -66,7 +66,7 @@ class SelfPlayWorker:
         env_config: EnvConfig,
         mcts_config: MCTSConfig,
         model_config: ModelConfig,
-        train_config: TrainConfig,
+        selfplay_config: SelfPlayConfig,
         seed: int | None = None,
         stats_collector: Any = None,
         planner_config: PlannerConfig | None = None,
@@ -74,7 +74,7 @@ class SelfPlayWorker:
         torch.set_num_threads(1)  # one core per worker (its own Ray process)
         self.actor_id = actor_id
         self.mcts_config = mcts_config
-        self.train_config = train_config
+        self.selfplay_config = selfplay_config
         self.stats_collector = stats_collector
         game_seeds, search_seed, playout_caps, planner_seed = np.random.SeedSequence(seed).spawn(4)
         self.seed_rng = np.random.default_rng(game_seeds)
@@ -83,10 +83,10 @@ class SelfPlayWorker:
         self.network = NeuralNetwork(
             model_config,
             env_config,
-            device=train_config.WORKER_DEVICE,
-            inference=train_config.INFERENCE_BACKEND,
+            device=selfplay_config.DEVICE,
+            inference=selfplay_config.INFERENCE_BACKEND,
         )
-        n = train_config.SELF_PLAY_GAMES_PER_WORKER
+        n = selfplay_config.GAMES_PER_WORKER
         self.games = GameBatch.new(n, env_config, seeds=self._new_seeds(n))
         self.search = BatchedMCTS(mcts_config, env_config, n, seed=integer_seed(search_seed))
         self.trajectories = [_Trajectory() for _ in range(n)]
@@ -103,7 +103,7 @@ class SelfPlayWorker:
         """Play with new weights from now on. Trees built with the old ones are dropped, or
         kept with their roots re-evaluated (`KEEP_TREES_ON_WEIGHT_UPDATE`)."""
         self.network.set_weights(weights)
-        if self.train_config.KEEP_TREES_ON_WEIGHT_UPDATE:
+        if self.selfplay_config.KEEP_TREES_ON_WEIGHT_UPDATE:
             self.search.reevaluate_roots()
         else:
             self.search.reset()
@@ -180,16 +180,16 @@ class SelfPlayWorker:
     def _budgets(self) -> npt.NDArray[np.int32]:
         """Playout cap randomisation: each game's simulations for this move."""
         full = self.mcts_config.NUM_SIMULATIONS
-        fraction = self.train_config.PLAYOUT_CAP_FULL_FRACTION
+        fraction = self.selfplay_config.PLAYOUT_CAP_FULL_FRACTION
         if fraction >= 1.0:
             return np.full(len(self.trajectories), full, dtype=np.int32)
-        cheap = min(full, self.train_config.PLAYOUT_CAP_CHEAP_SIMULATIONS)
+        cheap = min(full, self.selfplay_config.PLAYOUT_CAP_CHEAP_SIMULATIONS)
         is_full = self.cap_rng.random(len(self.trajectories)) < fraction
         return np.where(is_full, full, cheap).astype(np.int32)
 
     def _by_planner(self) -> npt.NDArray[np.bool_]:
         """Which games the planner plays: those that began before PLANNER_WARM_START_STEPS."""
-        warm = self.current_trainer_step < self.train_config.PLANNER_WARM_START_STEPS
+        warm = self.current_trainer_step < self.selfplay_config.PLANNER_WARM_START_STEPS
         for trajectory in self.trajectories:
             if trajectory.by_planner is None:
                 trajectory.by_planner = warm
@@ -279,7 +279,7 @@ class SelfPlayWorker:
         steps = len(trajectory.reward)
         # The planner's games have no search values to bootstrap from: their targets are the
         # discounted returns to the game's end.
-        n = steps if trajectory.by_planner else self.train_config.N_STEP_RETURNS
+        n = steps if trajectory.by_planner else self.selfplay_config.N_STEP_RETURNS
         discount = self.mcts_config.DISCOUNT
         rewards = np.array(trajectory.reward)
         reward_sums, bootstrap_discounts = n_step_parts(rewards, n, discount)

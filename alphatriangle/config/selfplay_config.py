@@ -1,0 +1,71 @@
+"""Self-play settings: the workers, how they run the network and search, and the planner's
+warm start."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+InferenceBackend = Literal["auto", "onnx", "torch", "bf16"]
+"""How `NeuralNetwork.evaluate_arrays` runs the model: `onnx` (ONNX Runtime on the folded
+copy), `torch` (the folded copy in torch), `bf16` (the folded copy in bfloat16, for CPUs
+with native bfloat16 arithmetic such as AVX-512 BF16 or AMX), `auto` (ONNX Runtime on a CPU
+when installed)."""
+
+
+class SelfPlayConfig(BaseModel):
+    """How a run generates its games (the search itself is the `mcts` section)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    WORKERS: int = Field(
+        description="Self-play actors (capped at the CPUs minus one on a machine).", default=2, ge=1
+    )
+    GAMES_PER_WORKER: int = Field(
+        default=32, ge=1, description="Games each worker plays at once (one batched search)."
+    )
+    INFERENCE_BACKEND: InferenceBackend = Field(
+        default="auto",
+        description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
+        "Runtime on a folded copy, rebuilt when weights change), torch, bf16 (the folded "
+        "copy in bfloat16, for CPUs with AVX-512 BF16 or AMX), or auto (onnx when "
+        "onnxruntime is installed).",
+    )
+    DEVICE: str = Field(
+        description="Where self-play workers run their network: cpu, cuda, or auto (CUDA when "
+        "present). The laptop network is fastest on the CPU (ONNX Runtime); larger ones need "
+        "the GPU.",
+        default="cpu",
+        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+    )
+    PLAYOUT_CAP_FULL_FRACTION: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Share of self-play moves searched with mcts.NUM_SIMULATIONS; the others "
+        "get PLAYOUT_CAP_CHEAP_SIMULATIONS and give no training example (KataGo's playout "
+        "cap randomisation). 1: every move is a full search.",
+    )
+    PLAYOUT_CAP_CHEAP_SIMULATIONS: int = Field(
+        default=8,
+        ge=1,
+        description="Simulations of a cheap self-play move (at most mcts.NUM_SIMULATIONS).",
+    )
+    KEEP_TREES_ON_WEIGHT_UPDATE: bool = Field(
+        default=False,
+        description="New weights keep self-play's search trees (their roots re-evaluated by "
+        "the new network) instead of dropping them.",
+    )
+    WEIGHT_UPDATE_FREQ_STEPS: int = Field(
+        description="Steps between weight broadcasts to the workers.", default=50, ge=1
+    )
+    PLANNER_WARM_START_STEPS: int = Field(
+        default=0,
+        ge=0,
+        description="Until this training step, new self-play games are played by the planner "
+        "(the `planner` section) instead of the search: its moves are the policy targets and "
+        "its games' discounted returns the value targets. A teacher about ten times faster "
+        "than the search for a run's first minutes; 0 is self-play only.",
+    )
+    N_STEP_RETURNS: int = Field(
+        default=10, ge=1, description="Rewards summed before bootstrapping."
+    )
