@@ -137,7 +137,7 @@ class WebApp:
         return HTMLResponse(text, headers={"Cache-Control": "no-store"})
 
     async def board(self, request: Request) -> Response:
-        agent = self.source.current()
+        agent = await run_in_threadpool(self.source.current)  # a run's newer checkpoint loads
         return JSONResponse(
             {
                 **board_json(self.env),
