@@ -265,7 +265,7 @@ def test_expand_adds_a_decision_child_then_a_chance_child_when_the_hand_empties(
     cols = tables.config.COLS
     up, down = 2 * cols + 7, 2 * cols + 8  # (2, 7) points up, (2, 8) down: r + c odd, even
     assert t.place_ok[0, up] and t.place_ok[2, down]
-    tree = allocate_tree(games=1, capacity=3, num_actions=tables.config.ACTION_DIM, num_slots=3)
+    tree = allocate_tree(games=1, capacity=4, num_actions=tables.config.ACTION_DIM, num_slots=3)
     tree.node_count[0] = 1
     tree.node_shapes[0, 0] = [0, 2, -1]  # a single up triangle and a single down one
     hand = np.zeros(3, dtype=np.int8)
@@ -284,5 +284,5 @@ def test_expand_adds_a_decision_child_then_a_chance_child_when_the_hand_empties(
     assert tree.node_shapes[0, 2].tolist() == [-1, -1, -1]
     assert tree.children_reward[0, 1, action] == pytest.approx(0.01)  # the refill's part later
     assert int(tree.node_occ[0, 2, 0]) == (1 << up) | (1 << down)
-    # The tree is full: no third child.
-    assert expand(t, tree, hand, 0, 0, t.cells + down) == -1
+    # A refill's child needs two nodes (the chance node and its first outcome): 3 + 2 > 4.
+    assert expand(t, tree, hand, 0, 1, t.cells + 2 * cols + 10) == -1
