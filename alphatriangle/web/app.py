@@ -155,45 +155,43 @@ class WebApp:
             raise RequestError(400, str(error)) from None
         return JSONResponse(session.to_json())
 
-    async def game(self, request: Request) -> Response:
-        session = self._session(request)
+    async def _on_game(
+        self, session: GameSession, work: Callable[[GameSession], dict[str, Any]]
+    ) -> Response:
+        """`work` on the game, on a worker thread, holding the game's lock."""
 
-        def read() -> dict[str, Any]:
+        def locked() -> dict[str, Any]:
             with session.lock:
-                return session.to_json()
+                return work(session)
 
-        return JSONResponse(await run_in_threadpool(read))
+        return JSONResponse(await run_in_threadpool(locked))
+
+    async def game(self, request: Request) -> Response:
+        return await self._on_game(self._session(request), lambda game: game.to_json())
 
     async def place(self, request: Request) -> Response:
         session = self._session(request)
         action = _required_int(await _body(request), "action")
 
-        def play() -> dict[str, Any]:
-            with session.lock:
-                session.place(action)
-                return session.to_json()
+        def play(game: GameSession) -> dict[str, Any]:
+            game.place(action)
+            return game.to_json()
 
-        return JSONResponse(await run_in_threadpool(play))
+        return await self._on_game(session, play)
 
     async def preview(self, request: Request) -> Response:
         session = self._session(request)
         action = _required_int(await _body(request), "action")
-
-        def look() -> dict[str, Any]:
-            with session.lock:
-                return vars(session.preview(action))
-
-        return JSONResponse(await run_in_threadpool(look))
+        return await self._on_game(session, lambda game: vars(game.preview(action)))
 
     async def undo(self, request: Request) -> Response:
         session = self._session(request)
 
-        def take_back() -> dict[str, Any]:
-            with session.lock:
-                session.undo()
-                return session.to_json()
+        def take_back(game: GameSession) -> dict[str, Any]:
+            game.undo()
+            return game.to_json()
 
-        return JSONResponse(await run_in_threadpool(take_back))
+        return await self._on_game(session, take_back)
 
     def _analyse(self, session: GameSession, simulations: int) -> Analysis:
         """The agent's search of the game's position (the caller holds the session's lock)."""
@@ -216,24 +214,18 @@ class WebApp:
     async def analyse(self, request: Request) -> Response:
         session = self._session(request)
         simulations = self._budget(await _body(request))
-
-        def think() -> dict[str, Any]:
-            with session.lock:
-                return self._analyse(session, simulations).to_json()
-
-        return JSONResponse(await run_in_threadpool(think))
+        return await self._on_game(session, lambda game: self._analyse(game, simulations).to_json())
 
     async def agent_move(self, request: Request) -> Response:
         session = self._session(request)
         simulations = self._budget(await _body(request))
 
-        def play() -> dict[str, Any]:
-            with session.lock:
-                analysis = self._analyse(session, simulations)
-                session.place(analysis.move)
-                return {**session.to_json(), "analysis": analysis.to_json()}
+        def play(game: GameSession) -> dict[str, Any]:
+            analysis = self._analyse(game, simulations)
+            game.place(analysis.move)
+            return {**game.to_json(), "analysis": analysis.to_json()}
 
-        return JSONResponse(await run_in_threadpool(play))
+        return await self._on_game(session, play)
 
 
 def create_app(source: AgentSource, token: str, hosts: set[str]) -> ASGIApp:
