@@ -39,8 +39,11 @@ lint: examples
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Two pytest processes (pytest-xdist), each with its own local Ray: one alone left a third
+# of this 2-core machine idle while tests waited on processes they had started.
+TEST_WORKERS ?= 2
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Fault injection in full: SIGKILL a training run 20 times and resume it each time.
 faults: examples

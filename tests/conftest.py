@@ -25,7 +25,8 @@ def conformance() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def ray_local() -> Iterator[None]:
-    """One local Ray for the whole test session, listening on loopback only."""
+    """One local Ray for the whole test session, listening on loopback only (one per
+    pytest-xdist worker under `make test`)."""
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -36,7 +37,7 @@ def ray_local() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Path:
     """A quick run named `base` of 20 steps (checkpoints at 10 and 20, a buffer), to copy and
-    damage."""
+    damage. Its tests carry `run_files.TRAINED_RUN`, so one xdist worker trains it."""
     from run_files import quick_config
 
     from alphatriangle.training import run_training

@@ -19,6 +19,7 @@ from alphatriangle.game import GameState
 from alphatriangle.training.cli_train import FLAG_SETTINGS
 
 CLI = [sys.executable, "-m", "alphatriangle"]
+SHIPPED_AGENT = Path(__file__).resolve().parents[1] / "models" / "laptop"
 
 
 def _spawn(*args: str) -> pexpect.spawn:
@@ -118,6 +119,10 @@ def test_watching_a_baseline_play(policy: str) -> None:
         (["eval", "x", "--seeds", "nofile.txt"], "--seeds must be 'default' or an existing file"),
         (["eval", "x", "--games", "0"], "'--games'"),
         (["watch", "nothing-here"], "no checkpoint at 'nothing-here'"),
+        (
+            ["bench", "scaling", str(SHIPPED_AGENT), "--set", "mcts.CHANCE_SAMPLING=x"],
+            "CHANCE_SAMPLING",
+        ),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(
@@ -227,7 +232,10 @@ def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
     assert report["summary"]["self_play_scaling"] > 0
 
 
-def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -> None:
+def test_train_refuses_to_overwrite_a_run_and_bad_config_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
     run_dir = tmp_path / ".alphatriangle_data" / "runs" / "kept" / "checkpoints"
     step = run_dir / "step_000000005"
     step.mkdir(parents=True)
@@ -246,10 +254,9 @@ def test_train_refuses_to_overwrite_a_run_and_bad_config_files(tmp_path: Path) -
     if not torch.cuda.is_available():
         cases.append((["--set", "selfplay.DEVICE=cuda"], "no CUDA GPU is available"))
     for args, message in cases:
-        proc = subprocess.run([*CLI, "train", *args], capture_output=True, text=True, timeout=120,
-                              cwd=tmp_path)  # fmt: skip
-        assert proc.returncode == 2
-        assert message in proc.stderr and proc.stderr.count("\n") == 1
+        assert main(["train", *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
     after = sorted(p.name for p in tmp_path.rglob("*") if p.name != LOCK_FILE)
     assert after == before
 
@@ -294,12 +301,6 @@ def test_bench_scaling_prints_and_writes_json(tmp_path: Path) -> None:
     assert all(0 <= row["agree %"] <= 100 for row in report["results"])
     assert report["summary"]["positions"] == 6
     assert report["summary"]["chance_sampling"] == "capped"
-    proc = subprocess.run(
-        [*CLI, "bench", "scaling", "models/laptop", "--set", "mcts.CHANCE_SAMPLING=sometimes"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 2 and "CHANCE_SAMPLING" in proc.stderr
-    assert proc.stderr.strip().count("\n") == 0
 
 
 def test_every_train_flag_that_overrides_a_setting_is_a_train_option() -> None:

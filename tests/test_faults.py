@@ -3,8 +3,8 @@
 - SIGKILL the trainer at random moments and resume every time: `FAULT_KILLS` times (3 in
   CI; `make faults` runs 20). Each resume succeeds, the step never goes back by more than
   one checkpoint interval, the killed run's Ray actors are gone, no temporary file survives.
-- SIGKILL its self-play worker, evaluator and stats actor mid-run: each is replaced and the
-  run keeps checkpointing.
+- SIGKILL its self-play worker, evaluator and stats actor mid-run: each is replaced, the
+  run keeps playing and checkpointing, and metrics reach MLflow through the new collector.
 - Fill its disk (a small tmpfs, where this process may mount one) and make it read-only: one
   line, the last checkpoint intact, and a resume once space is back.
 - Damage every file kind of a run and plant pickle payloads in the files resume loads: one
@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
-from run_files import copy_run, quick_config, snapshot
+from run_files import TRAINED_RUN, copy_run, quick_config, snapshot
 from waiting import wait_for
 
 from alphatriangle.config import ConfigError, load_run_config
 from alphatriangle.data import DataManager, PathManager, Serializer
-from alphatriangle.data.serializer import buffer_from_file
+from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.training import run_training
 
@@ -136,20 +136,42 @@ def test_sigkill_at_random_moments_and_resume(tmp_path: Path) -> None:
     assert final.checkpoint is not None and final.checkpoint.global_step >= max(resumed_steps)
 
 
+def _positions_played(paths: PathManager) -> int:
+    """Self-play positions counted by the newest checkpoint (one pruned while read is
+    skipped)."""
+    for step_dir in reversed(paths.step_dirs()):
+        try:
+            return int(read_json(step_dir / "state.json")["counters"]["positions_played"])
+        except FileNotFoundError:
+            continue
+    return 0
+
+
 def _kill_actor_and_watch_the_run_go_on(
     proc: subprocess.Popen[bytes], paths: PathManager, log: Path, class_name: str, message: str
-) -> None:
-    """SIGKILL the trainer's actor of `class_name`; the log names the fault and checkpoints
-    keep coming."""
+) -> int:
+    """SIGKILL the trainer's actor of `class_name`; the log names the fault, a new actor takes
+    its place and checkpoints keep coming with new self-play positions. Returns the step
+    on disk once the fault was logged."""
     wait_for(lambda: _actors_of(proc.pid, class_name), 240, f"the trainer's {class_name}")
-    step = _steps_on_disk(paths)
-    os.kill(_actors_of(proc.pid, class_name)[0], signal.SIGKILL)
+    killed = _actors_of(proc.pid, class_name)[0]
+    positions = _positions_played(paths)
+    os.kill(killed, signal.SIGKILL)
     wait_for(lambda: message in log.read_text(), 120, f"'{message}' in the log")
-    wait_for(lambda: _steps_on_disk(paths) > step, 240, "a checkpoint after the kill")
+    logged_at = _steps_on_disk(paths)
+    wait_for(
+        lambda: [pid for pid in _actors_of(proc.pid, class_name) if pid != killed],
+        240,
+        f"a new {class_name}",
+    )
+    wait_for(lambda: _positions_played(paths) > positions, 240, "a checkpoint with new games")
     assert proc.poll() is None, log.read_text()[-3000:]
+    return logged_at
 
 
 def test_killed_worker_evaluator_and_stats_actor_are_replaced_mid_run(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
     paths = PathManager(tmp_path, "actors")
     log = tmp_path / "train.out"
     command = _train_command(
@@ -162,16 +184,18 @@ def test_killed_worker_evaluator_and_stats_actor_are_replaced_mid_run(tmp_path: 
         for class_name, message in [
             ("SelfPlayWorker", "self-play worker 0 failed"),
             ("Evaluator", "evaluation failed ("),
-            ("StatsCollector", "the stats collector failed"),
+            ("StatsCollector", "replaced it (1 of 3)"),
         ]:
-            _kill_actor_and_watch_the_run_go_on(proc, paths, log, class_name, message)
+            replaced_at = _kill_actor_and_watch_the_run_go_on(proc, paths, log, class_name, message)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=240) == 130, log.read_text()[-3000:]
     finally:
         _stop(proc)
-    text = log.read_text()
-    assert "restarting it in 1 s (failure 1 of 5)" in text
-    assert "replaced it (1 of 3)" in text
+    assert "restarting it in 1 s (failure 1 of 5)" in log.read_text()
+    client = MlflowClient(tracking_uri=paths.default_tracking_uri())
+    run_id = read_json(paths.step_dir(_steps_on_disk(paths)) / "state.json")["mlflow_run_id"]
+    logged = [m.step for m in client.get_metric_history(run_id, "Loss/Total")]
+    assert max(logged) > replaced_at, "no metrics from the new stats collector"
 
 
 @pytest.fixture
@@ -295,6 +319,7 @@ def _damage(paths: PathManager, what: str, marker: Path) -> None:
         Serializer().save_buffer(paths.buffer_path, data)
 
 
+@TRAINED_RUN
 @pytest.mark.parametrize(
     ("what", "message"),
     [

@@ -1,12 +1,10 @@
 """The training pipeline end to end: real Ray, a real MLflow store and server, TensorBoard."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +138,14 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
     from mlflow.tracking import MlflowClient
 
     config = _config(
-        tmp_path, "train.MAX_TRAINING_STEPS=1000000", "train.MAX_TRAINING_MINUTES=0.25",
+        tmp_path, "train.MAX_TRAINING_STEPS=1000000", "train.MAX_TRAINING_MINUTES=0.1",
         "train.CHECKPOINT_SAVE_FREQ_STEPS=1000000", "evaluation.FREQ_STEPS=1000000",
     )  # fmt: skip
     assert run_training(config, run_name="budget") == 0
     paths = PathManager(tmp_path, "budget")
     state = _latest_state(tmp_path, "budget")
     counters = state["counters"]
-    assert counters["training_seconds"] >= 15.0
+    assert counters["training_seconds"] >= 6.0
     assert 0 < counters["global_step"] < 1_000_000
     client = MlflowClient(tracking_uri=paths.default_tracking_uri())
     rates = client.get_metric_history(state["mlflow_run_id"], "LearningRate")
@@ -163,31 +161,6 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
     assert run_training(config, run_name="budget") == 0
     again = _latest_state(tmp_path, "budget")["counters"]
     assert again["global_step"] - counters["global_step"] < 50
-
-
-def test_a_killed_worker_is_replaced_and_training_goes_on(tmp_path: Path) -> None:
-    config = _config(tmp_path, "train.MAX_TRAINING_STEPS=100000")
-    components, _ = setup_training_components(
-        config, "kill", tracking_uri=f"sqlite:///{tmp_path}/m.db"
-    )
-    assert components is not None
-    loop = TrainingLoop(components)
-    result: list[str] = []
-    thread = threading.Thread(target=lambda: result.append(loop.run()))
-    thread.start()
-    try:
-        wait_for(lambda: loop.global_step > 0, 120, "training to start")
-        pid = loop.worker_manager.worker_info()[0]["pid"]
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: loop.worker_manager.replacements >= 1, 120, "the worker to be replaced")
-        episodes = loop.counters.episodes_played
-        wait_for(lambda: loop.counters.episodes_played > episodes + 2, 120, "new worker's games")
-        assert loop.worker_manager.worker_info()[0]["pid"] != pid
-    finally:
-        loop.request_stop()
-        thread.join(timeout=120)
-    assert result == ["stopped"]
-    ray.kill(components.stats_collector_actor)
 
 
 def test_sigint_saves_a_final_checkpoint_and_exits_130(tmp_path: Path) -> None:

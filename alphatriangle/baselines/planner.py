@@ -13,7 +13,7 @@ own stream, never the game's.
 """
 
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,8 @@ _UNIT = 2.0**-64
 TIE_BREAK = 1e-6
 """Each candidate's score gets a random bit of this size from the policy's stream, so equal
 scores are ordered at random (in the beam and for the move) and real differences are not."""
+NO_CANDIDATES = cast(int, np.int64(0))
+"""A typed 0: numba would compile `_top_unique` once more for a literal 0 count."""
 
 FIT, MOBILITY, EMPTY, HOLE, GAME_OVER = range(5)
 """Positions of the weights in the array the kernel reads."""
@@ -206,7 +208,7 @@ def plan_move(
     best_action = -1
     best_score = -np.inf
     for _ in range(levels):
-        n = 0
+        n = NO_CANDIDATES
         for b in range(beam):
             lo, hi, used = b_lo[b], b_hi[b], b_used[b]
             for slot in range(slots):

@@ -1,5 +1,6 @@
 """`alphatriangle bench train`: the trainer against a raw training loop, and self-play scaling."""
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,11 @@ def self_play_scaling(
     model: ModelConfig, mcts: MCTSConfig, selfplay: SelfPlayConfig, env: EnvConfig, workers: int,
     seconds: float,
 ) -> tuple[float, float]:  # fmt: skip
-    """(positions/s of one in-process worker, positions/s of `workers` Ray actors together)."""
+    """(positions/s of one in-process worker, positions/s of `workers` Ray actors together);
+    each first warms up for as long as it is measured, at most 2 s."""
+    warm_up = min(2.0, seconds)
     single = SelfPlayWorker(0, env, mcts, model, selfplay, seed=0)
-    single.play_for(2.0)
+    single.play_for(warm_up)
     start = time.perf_counter()
     one = single.play_for(seconds) / (time.perf_counter() - start)
 
@@ -91,7 +94,7 @@ def self_play_scaling(
 
     actor_class = remote_self_play_worker(num_cpus=1)
     actors = [actor_class.remote(i, env, mcts, model, selfplay, seed=i) for i in range(workers)]
-    ray.get([a.play_for.remote(2.0) for a in actors])
+    ray.get([a.play_for.remote(warm_up) for a in actors])
     start = time.perf_counter()
     total = sum(ray.get([a.play_for.remote(seconds) for a in actors]))
     together = total / (time.perf_counter() - start)
@@ -136,7 +139,7 @@ def run_train_benchmark(
         "self_play_scaling": together / (workers * one),
         "scaling_target": 0.8,
         "workers": workers,
-        "cpus": __import__("os").cpu_count(),
+        "cpus": os.cpu_count(),
     }
     write_report("train", rows, summary, out, console)
     return summary

@@ -13,7 +13,7 @@ from alphatriangle.game.core import (
     write_legal_mask,
 )
 from alphatriangle.game.geometry import CoreTables
-from alphatriangle.mcts.tree import CHANCE, DECISION, Tree, add_node, init_node, same_hand
+from alphatriangle.mcts.tree import CHANCE, DECISION, ROOT, Tree, add_node, init_node, same_hand
 from alphatriangle.utils.softmax import masked_log_softmax
 
 
@@ -51,7 +51,7 @@ def prepare_roots(
         tree.node_occ[g, 0] = occ[g]
         tree.node_shapes[g, 0] = shapes[g]
         terminal = not has_legal_move(t.fit, occ[g, 0], occ[g, 1], shapes, g)
-        init_node(tree, g, 0, DECISION, terminal)
+        init_node(tree, g, ROOT, DECISION, terminal)
         tree.node_count[g] = 1
 
 

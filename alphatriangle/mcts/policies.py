@@ -18,7 +18,7 @@ from numba import njit
 from alphatriangle.config import MCTSConfig
 from alphatriangle.mcts.action_selection import RootState, SelectionParams
 from alphatriangle.mcts.qtransforms import completed_q_by_mix_value
-from alphatriangle.mcts.tree import Tree
+from alphatriangle.mcts.tree import ROOT, Tree
 from alphatriangle.utils.softmax import masked_softmax
 
 
@@ -45,7 +45,7 @@ def _root_statistics(
         if not active[g]:
             continue
         completed_q_by_mix_value(
-            tree, params.discount, params.c_visit, params.c_scale, g, 0, sigma_q[g], visits[g]
+            tree, params.discount, params.c_visit, params.c_scale, g, ROOT, sigma_q[g], visits[g]
         )
         logits = tree.children_logit[g, 0]
         for a in range(logits.shape[0]):

@@ -7,7 +7,7 @@ follows there is `chance.py`'s rule (capped or progressive widening over common 
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ from alphatriangle.mcts.seq_halving import considered_visit_table
 from alphatriangle.mcts.tree import (
     CHANCE,
     DECISION,
+    ROOT,
     Tree,
     allocate_tree,
     keep_played_subtrees,
@@ -103,6 +104,10 @@ def _push(paths: Paths, g: int, edge: int, node: int) -> None:
     paths.length[g] = length + 1
 
 
+NO_LEVEL = cast(int, np.int64(0))
+"""The walk's chance level before it passes a chance node (typed for numba, as `ROOT` is)."""
+
+
 @njit(cache=True)
 def _descend(
     t: CoreTables,
@@ -119,7 +124,7 @@ def _descend(
 ) -> int:
     """Walk tree `g` from its root to a leaf, expanding at most one new decision node (and
     the chance node before it). Sets the leaf in `paths`; returns the depth reached."""
-    n, depth, level = 0, 0, 0
+    n, depth, level = ROOT, 0, NO_LEVEL
     paths.node[g, 0] = 0
     paths.length[g] = 1
     while not tree.node_terminal[g, n]:

@@ -8,7 +8,7 @@ prior, -inf for illegal actions) and `children_reward`. The discount of an edge 
 a chance node and `discount` otherwise, so a refill costs no extra discount.
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,8 @@ from numba import njit
 
 DECISION, CHANCE = 0, 1
 UNEXPANDED = -1
+ROOT = cast(int, np.int64(0))
+"""Node 0. Typed, not a bare 0: numba compiles a kernel once more for each literal argument."""
 
 
 class Tree(NamedTuple):

@@ -12,8 +12,8 @@ from alphatriangle.utils import failure_reason
 
 logger = logging.getLogger(__name__)
 
-STATS_CHECK_SECONDS = 30.0
-"""How often the collector is pinged."""
+STATS_CHECK_SECONDS = 5.0
+"""How often the collector is pinged: a dead one is replaced within this time."""
 STATS_PING_TIMEOUT_SECONDS = 120.0
 """A collector that has not answered a ping for this long is taken for hung."""
 MAX_STATS_REPLACEMENTS = 3
