@@ -43,7 +43,7 @@ browser:
 # of this 2-core machine idle while tests waited on processes they had started.
 TEST_WORKERS ?= 2
 test: lint browser
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Fault injection in full: SIGKILL a training run 20 times and resume it each time.
 faults: examples

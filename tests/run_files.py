@@ -3,15 +3,9 @@
 import shutil
 from pathlib import Path
 
-import pytest
-
 from alphatriangle.config import RunConfig, load_run_config
 from alphatriangle.data import PathManager
 from alphatriangle.data.run_lock import LOCK_FILE
-
-TRAINED_RUN = pytest.mark.xdist_group("trained_run")
-"""On the tests of the `trained_run` fixture: under pytest-xdist one worker runs them all, so
-the run is trained once."""
 
 
 def quick_config(root: Path, *extra: str) -> RunConfig:

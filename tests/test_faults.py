@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
-from run_files import TRAINED_RUN, copy_run, quick_config, snapshot
+from run_files import copy_run, quick_config, snapshot
 from waiting import wait_for
 
 from alphatriangle.config import ConfigError, load_run_config
@@ -319,7 +319,6 @@ def _damage(paths: PathManager, what: str, marker: Path) -> None:
         Serializer().save_buffer(paths.buffer_path, data)
 
 
-@TRAINED_RUN
 @pytest.mark.parametrize(
     ("what", "message"),
     [

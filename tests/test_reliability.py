@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
-from run_files import TRAINED_RUN, copy_run, quick_config, snapshot
+from run_files import copy_run, quick_config, snapshot
 from waiting import wait_for
 
 from alphatriangle.cli import main
@@ -167,7 +167,6 @@ def test_a_buffer_checks_its_shapes_and_values() -> None:
             buffer(**changes).check(board_shape, other_dim, actions, 3)
 
 
-@TRAINED_RUN
 def test_resuming_with_another_network_names_the_setting_before_loading_weights(
     trained_run: Path, tmp_path: Path
 ) -> None:
@@ -179,7 +178,6 @@ def test_resuming_with_another_network_names_the_setting_before_loading_weights(
     assert snapshot(root) == before
 
 
-@TRAINED_RUN
 def test_resume_after_losing_the_mlflow_store_starts_a_new_mlflow_run(
     trained_run: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
