@@ -27,6 +27,8 @@ CLI = [sys.executable, "-m", "alphatriangle"]
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SEED = 20_240_003
+SHARED_ANCHOR_SEED = 20_240_019
+"""A first position where the agent's top moves include two at one anchor (two slots)."""
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +225,19 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
         hint = int(page.get_attribute("#board", "data-hint") or -1)
         assert hint == _eval_moves(agent_dir, SEED, 16)[0]
         assert page.locator("#candidates tr.candidate").count() >= 1
+
+        page.goto(f"{server.url}&seed={SHARED_ANCHOR_SEED}")
+        page.wait_for_selector("body[data-ready='1']")
+        page.select_option("#budget", "16")
+        page.click("#analyse")
+        page.wait_for_selector("#candidates tr.candidate")
+        shown = page.locator("#candidates tr.candidate").count()
+        labels = page.eval_on_selector_all(
+            "#marks text.rank", "els => els.map(e => [e.dataset.r, e.dataset.c, e.textContent])"
+        )
+        assert len({(r, c) for r, c, _ in labels}) == len(labels), labels
+        ranks = sorted(int(rank) for _, _, text in labels for rank in text.split(","))
+        assert ranks == list(range(1, shown + 1)), labels
         browser.close()
 
 
