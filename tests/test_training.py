@@ -132,6 +132,8 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(tmp_p
     assert run_training(resumed_config, run_name="e2e") == 0
     assert _latest_step(tmp_path, "e2e") == 30
     assert read_json(paths.step_dir(30) / "state.json")["mlflow_run_id"] == run_id
+    evaluated = [int(m.step) for m in client.get_metric_history(run_id, "Eval/Mean")]
+    assert evaluated == [20, 30]  # the final weights, 10 steps before an evaluation was due
 
 
 def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ and the examples are not yet drawn `MAX_SAMPLES_PER_EXPERIENCE` times, sends the
 weights every `selfplay.WEIGHT_UPDATE_FREQ_STEPS`, checkpoints every `CHECKPOINT_SAVE_FREQ_STEPS`,
 starts an evaluation when one is due (`EvaluationManager`) and keeps the stats collector
 alive (`StatsManager`). It ends at `MAX_TRAINING_STEPS` or `MAX_TRAINING_MINUTES`
-("completed") or on a stop request ("stopped"), always with a checkpoint and the buffer.
+("completed", after evaluating its final weights) or on a stop request ("stopped"), always
+with a checkpoint and the buffer.
 """
 
 import dataclasses
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 EVAL_WAIT_ON_STOP_SECONDS = 5.0
 """On a stop request the final checkpoint waits this long at most for a running evaluation."""
 EVAL_WAIT_AT_END_SECONDS = 600.0
+"""A completed run waits this long at most for a running evaluation, then as long again for
+the evaluation of its final weights."""
 
 ProgressCallback = Callable[[TrainingProgress], None]
 
@@ -165,6 +168,15 @@ class TrainingLoop:
         self.save_checkpoint()
         self.evaluation.start(self.components.nn.get_weights(), self.global_step)
 
+    def _evaluate_final_weights(self) -> None:
+        """A completed run's last weights are a candidate for `best` like any others: after a
+        running evaluation, evaluate them unless an evaluation already did. Without this the
+        time share leaves the last minutes of a run unevaluated and `best` behind."""
+        self.evaluation.poll(timeout=EVAL_WAIT_AT_END_SECONDS)
+        if self.evaluation.can_start() and self.evaluation.last_step < self.global_step:
+            logger.info("evaluating the final weights (step %d)", self.global_step)
+            self.start_evaluation()
+
     def run(self) -> str:
         """Train until the budget is spent or a stop is requested; "completed" or "stopped".
         Workers are stopped, metrics flushed and a final checkpoint saved either way."""
@@ -205,6 +217,8 @@ class TrainingLoop:
             self.worker_manager.cleanup()
             self.helpers.flush_train_metrics(self.global_step)
             self.helpers.flush_episode_metrics()
+        if status == "completed":
+            self._evaluate_final_weights()
         wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
         self.evaluation.finish(wait)
         progress = self.helpers.update_progress(status)
