@@ -217,13 +217,15 @@ class TrainingLoop:
             self.worker_manager.cleanup()
             self.helpers.flush_train_metrics(self.global_step)
             self.helpers.flush_episode_metrics()
+        progress = self.helpers.update_progress(
+            status, 0.0 if status == "completed" else self.time_left()
+        )
+        if self.progress_callback is not None:
+            self.progress_callback(progress)
         if status == "completed":
             self._evaluate_final_weights()
         wait = EVAL_WAIT_AT_END_SECONDS if status == "completed" else EVAL_WAIT_ON_STOP_SECONDS
         self.evaluation.finish(wait)
-        progress = self.helpers.update_progress(status)
-        if self.progress_callback is not None:
-            self.progress_callback(progress)
         self.save_checkpoint(save_buffer=True)
         return status
 
