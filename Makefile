@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 comma := ,
 
-.PHONY: setup examples example browser lint test faults train ab watch play bench clean
+.PHONY: setup examples example browser lint test faults train ab watch play bench docs clean
 
 # A venv with the package and the given extras; torch first and pinned exactly: an unpinned
 # torch pulls gigabytes of CUDA packages.
@@ -21,11 +21,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The examples' extra (sb3-contrib): not needed to train, needed by the tests and examples.
-# Installed in the same pip call as the package, so a fresh clone's `make test` resolves once.
+# The examples' extra (sb3-contrib) and the docs' (MkDocs): not needed to train, needed by
+# the tests. Installed in the same pip call as the package, so a fresh clone's `make test`
+# resolves once.
 EXAMPLES_STAMP := $(VENV)/.examples-installed
 $(EXAMPLES_STAMP): pyproject.toml
-	$(call install,dev$(comma)web$(comma)examples)
+	$(call install,dev$(comma)web$(comma)examples$(comma)docs)
 	touch $(STAMP) $(EXAMPLES_STAMP)
 
 examples: $(EXAMPLES_STAMP)
@@ -49,9 +50,11 @@ test: lint browser
 faults: examples
 	FAULT_KILLS=20 $(BIN)/pytest -m faults -v
 
-# The main job: self-play training with the laptop preset (resumes the latest run).
+# The main job: self-play training (resumes the latest run) with the laptop preset, or the
+# large preset where torch sees a CUDA GPU; PRESET=name chooses.
 train: setup
-	$(BIN)/alphatriangle train --preset laptop
+	$(BIN)/alphatriangle train --preset $${PRESET:-$$($(BIN)/python -c \
+		"import torch; print('large' if torch.cuda.is_available() else 'laptop')")}
 
 # One arm of a learning A/B (docs/experiments.md): the laptop preset for AB_MINUTES with the
 # settings in SET, same seed as the other arms, then scored at 64 simulations against ab-BASE.
@@ -87,5 +90,10 @@ bench: setup
 	$(BIN)/alphatriangle bench search
 	$(BIN)/alphatriangle bench train
 
+# The documentation site (docs/, the package READMEs, the API reference) into site/;
+# --strict: a broken link, a missing page or a stale API reference fails the build.
+docs: examples
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -3,7 +3,7 @@
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.console import Console
 from alphatriangle import __version__
 from alphatriangle.config.selfplay_config import InferenceBackend
 from alphatriangle.utils import UserError
+
+if TYPE_CHECKING:
+    from alphatriangle.config import RunConfig
 
 app = typer.Typer(
     name="alphatriangle",
@@ -431,20 +434,103 @@ def bench_analysis(
     run_analysis_benchmark(load_agent(agent), positions, simulations or [64], out, console)
 
 
+Device = Literal["auto", "cpu", "cuda"]
+
+
+def _bench_config(preset: str, settings: dict[str, Any]) -> "RunConfig":
+    """A preset with a benchmark's flags (those given) applied; one line when invalid."""
+    from alphatriangle.config import ConfigError, load_run_config
+
+    given = {key: value for key, value in settings.items() if value is not None}
+    try:
+        return load_run_config(preset, settings=given)
+    except ConfigError as error:
+        raise UserError(str(error)) from None
+
+
+def _check_device(device: str) -> None:
+    from alphatriangle.nn.network import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
 @bench_app.command("train")
 def bench_train(
     seconds: Annotated[float, typer.Option(min=0.1, help="Seconds per measurement.")] = 10.0,
     workers: Annotated[int, typer.Option(min=1, help="Self-play workers to scale to.")] = 2,
     games: Annotated[int, typer.Option(min=1, help="Games per worker.")] = 32,
     simulations: Annotated[int, typer.Option(min=1, help="Simulations per move.")] = 32,
+    preset: Annotated[str, typer.Option(help="The preset whose network and trainer run.")] = (
+        "laptop"
+    ),
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Examples per step (default: the preset's).")
+    ] = None,
+    device: Annotated[Device, typer.Option(help="The trainer's device.")] = "auto",
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench-results/train.json"
     ),
 ) -> None:
-    """Trainer samples/s against a raw training loop; self-play scaling over Ray workers."""
-    from alphatriangle.bench.train import run_train_benchmark
+    """The trainer's input pipeline and steps against a raw training loop; self-play scaling
+    over Ray workers."""
+    from alphatriangle.bench.train import TrainBenchSettings, run_train_benchmark
 
-    run_train_benchmark(seconds, workers, games, simulations, out, console)
+    _check_device(device)
+    config = _bench_config(
+        preset,
+        {
+            "train.BATCH_SIZE": batch_size,
+            "mcts.NUM_SIMULATIONS": simulations,
+            "selfplay.GAMES_PER_WORKER": games,
+            "selfplay.DEVICE": "cpu",
+            "selfplay.PLANNER_WARM_START_STEPS": 0,
+        },
+    )
+    settings = TrainBenchSettings(config, preset, workers, seconds, device)
+    run_train_benchmark(settings, out, console)
+
+
+@bench_app.command("selfplay")
+def bench_selfplay(
+    seconds: Annotated[float, typer.Option(min=0.1, help="Seconds measured.")] = 20.0,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Self-play workers (default: the preset's).")
+    ] = None,
+    games: Annotated[
+        int | None, typer.Option(min=1, help="Games per worker (default: the preset's).")
+    ] = None,
+    simulations: Annotated[
+        int | None, typer.Option(min=1, help="Simulations per move (default: the preset's).")
+    ] = None,
+    device: Annotated[
+        Device | None, typer.Option(help="The workers' network device (default: the preset's).")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="The preset whose self-play runs.")] = "laptop",
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
+        "bench-results/selfplay.json"
+    ),
+) -> None:
+    """Positions/s and simulations/s of N real self-play workers as training runs them, with
+    GPU utilisation and memory where there is a GPU."""
+    from alphatriangle.bench.selfplay import SelfPlayBenchSettings, run_selfplay_benchmark
+    from alphatriangle.training.setup import adjusted_worker_count
+
+    config = _bench_config(
+        preset,
+        {
+            "selfplay.WORKERS": workers,
+            "selfplay.GAMES_PER_WORKER": games,
+            "selfplay.DEVICE": device,
+            "mcts.NUM_SIMULATIONS": simulations,
+        },
+    )
+    _check_device(config.selfplay.DEVICE)
+    count = adjusted_worker_count(config.selfplay.WORKERS, os.cpu_count() or 1)
+    settings = SelfPlayBenchSettings(config, preset, count, seconds)
+    run_selfplay_benchmark(settings, out, console)
 
 
 def _print_error(message: str) -> None:

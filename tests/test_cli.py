@@ -216,12 +216,13 @@ def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
     env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
     proc = subprocess.run(
         [*CLI, "bench", "train", "--seconds", "0.5", "--workers", "1", "--games", "2",
-         "--simulations", "2", "--out", str(out)],
+         "--simulations", "2", "--batch-size", "16", "--device", "cpu", "--out", str(out)],
         capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert [row["measurement"] for row in report["results"]] == [
+        "input pipeline samples",
         "Trainer.train_step samples",
         "raw forward+backward samples",
         "self-play positions, 1 worker",
@@ -230,6 +231,41 @@ def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
     assert all(row["per second"] > 0 for row in report["results"])
     assert report["summary"]["trainer_to_raw_ratio"] > 0
     assert report["summary"]["self_play_scaling"] > 0
+    assert 0 < report["summary"]["input_pipeline_share_of_step"] < 1
+    assert report["summary"]["batch_size"] == 16
+    assert report["summary"]["device"] == "cpu"
+
+
+@pytest.mark.usefixtures("ray_local")
+def test_bench_selfplay_measures_real_workers(tmp_path: Path) -> None:
+    import ray
+
+    out = tmp_path / "selfplay.json"
+    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    proc = subprocess.run(
+        [*CLI, "bench", "selfplay", "--preset", "quick", "--seconds", "0.5", "--workers", "1",
+         "--games", "3", "--simulations", "4", "--device", "cpu", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert [row["worker"] for row in report["results"]] == ["0", "all"]
+    summary = report["summary"]
+    assert summary["workers"] == 1 and summary["games_per_worker"] == 3
+    assert summary["positions_per_second"] > 0
+    # Every position of a self-play move is searched with the full budget of 4 simulations.
+    assert summary["simulations_per_second"] == pytest.approx(4 * summary["positions_per_second"])
+    assert "bench selfplay" in proc.stdout
+
+
+def test_bench_selfplay_refuses_an_absent_gpu_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU: the refusal is for machines without one")
+    assert main(["bench", "selfplay", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no CUDA GPU is available" in err
 
 
 def test_train_refuses_to_overwrite_a_run_and_bad_config_files(

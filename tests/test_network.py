@@ -17,6 +17,7 @@ from alphatriangle.nn import (
     resolve_device,
     value_transform,
 )
+from alphatriangle.nn.network import _choose_backend
 
 ENV = EnvConfig()
 
@@ -102,6 +103,15 @@ def test_device_resolution() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_automatic_inference_backend_per_device() -> None:
+    """ONNX Runtime on a CPU, bfloat16 on CUDA (decided without a GPU: no tensor is made)."""
+    assert _choose_backend("auto", torch.device("cpu"), compile_model=False) == "onnx"
+    assert _choose_backend("auto", torch.device("cpu"), compile_model=True) == "torch"
+    assert _choose_backend("auto", torch.device("cuda"), compile_model=False) == "bf16"
+    assert _choose_backend("auto", torch.device("cuda"), compile_model=True) == "torch"
+    assert _choose_backend("torch", torch.device("cuda"), compile_model=False) == "torch"
 
 
 def test_compiled_model_matches_eager() -> None:

@@ -17,7 +17,12 @@ from alphatriangle.game.symmetry import (
     valid,
 )
 from alphatriangle.rl.core import SampledBatch, Trainer
-from alphatriangle.rl.core.augment import augment
+from alphatriangle.rl.core.augment import (
+    IDENTITY,
+    SymmetryAugmenter,
+    gather_tables,
+    map_examples,
+)
 from alphatriangle.rl.types import Experiences
 
 ENV = EnvConfig()
@@ -156,7 +161,7 @@ def test_augmented_examples_are_the_image_positions() -> None:
     batch = _played(64, 6)
     exp = _examples(batch)
     extractor = FeatureExtractor(ENV)
-    out = augment(exp, SYMMETRIES, extractor, np.random.default_rng(5))
+    out = SymmetryAugmenter(ENV, np.random.SeedSequence(5))(exp)
     occ, hands = positions_from_features(extractor.spec, exp.board, exp.other)
     changed = np.flatnonzero((out.board != exp.board).any(axis=(1, 2, 3)))
     assert 20 < changed.size < 64
@@ -176,6 +181,47 @@ def test_augmented_examples_are_the_image_positions() -> None:
         legal = board[0, 3:].reshape(-1) > 0.5
         assert out.policy[row][~legal].sum() == 0.0
         assert valid(SYMMETRIES, hands[row : row + 1]).any() or row not in changed
+
+
+def test_gather_tables_hand_checked() -> None:
+    tables = gather_tables(ENV)
+    # The mirror sends (0, 3) to (0, 11), so (0, 11)'s value comes from (0, 3).
+    assert tables.cell_source[MIRROR, _cell(0, 11)] == _cell(0, 3)
+    # Flipped, the up triangle (shape 0) at (0, 3) is the down triangle (shape 2) at (7, 3).
+    assert tables.shape_image[FLIP, 0] == 2
+    assert tables.anchor_source[FLIP, 2, _cell(7, 3)] == _cell(0, 3)
+    # Shape 3 at (0, 3) mirrored is shape 4 at (0, 10) (test_hand_checked_images).
+    assert tables.anchor_source[MIRROR, 4, _cell(0, 10)] == _cell(0, 3)
+    # Every symmetry permutes the lines.
+    for g in range(3):
+        assert sorted(tables.line_image[g]) == list(range(tables.line_image.shape[1]))
+
+
+@pytest.mark.parametrize("g", [IDENTITY, MIRROR, FLIP, HALF_TURN])
+def test_gathered_images_equal_the_extracted_image_positions(g: int) -> None:
+    """The gather of an example's features equals the features extracted from its image
+    position, with the policy mapped by `map_policies`."""
+    batch = _played(256, 5, seed=11)
+    exp = _examples(batch)
+    extractor = FeatureExtractor(ENV)
+    occ, hands = positions_from_features(extractor.spec, exp.board, exp.other)
+    rows = np.arange(256) if g == IDENTITY else np.flatnonzero(valid(SYMMETRIES, hands)[:, g])
+    assert rows.size > 20
+    exp, occ, hands = exp.select(rows), occ[rows], hands[rows]
+    drawn = np.full(rows.size, g, dtype=np.intp)
+    out = map_examples(exp, hands, drawn, gather_tables(ENV), extractor.spec)
+    if g == IDENTITY:
+        expected_board, expected_other, expected_policy = exp.board, exp.other, exp.policy
+    else:
+        image_board, expected_other = extractor.extract(
+            map_boards(SYMMETRIES, drawn, occ), map_hands(SYMMETRIES, drawn, hands)
+        )
+        expected_board = image_board.astype(np.uint8)
+        expected_policy = map_policies(SYMMETRIES, drawn, hands, exp.policy)
+    np.testing.assert_array_equal(out.board, expected_board)
+    np.testing.assert_array_equal(out.other, expected_other)
+    np.testing.assert_array_equal(out.policy, expected_policy)
+    np.testing.assert_array_equal(out.value, exp.value)
 
 
 def _image_move_probability(augmented: bool) -> float:

@@ -74,7 +74,7 @@ def self_play_rate(
     worker = SelfPlayWorker(0, env, config, model, selfplay, seed=0)
     worker.play_for(0.0)
     start = time.perf_counter()
-    positions = worker.play_for(seconds)
+    positions, _ = worker.play_for(seconds)
     return positions / (time.perf_counter() - start), worker.episodes_done
 
 

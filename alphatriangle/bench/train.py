@@ -2,6 +2,7 @@
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,23 @@ from rich.console import Console
 from torch.nn import functional
 
 from alphatriangle.bench.report import write_report
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig, TrainConfig
-from alphatriangle.features import feature_spec
+from alphatriangle.bench.search import midgame_positions
+from alphatriangle.config import (
+    EnvConfig,
+    MCTSConfig,
+    ModelConfig,
+    RunConfig,
+    SelfPlayConfig,
+    TrainConfig,
+)
+from alphatriangle.features import BOARD_BASE_PLANES, FeatureExtractor, feature_spec
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn.network import resolve_device
 from alphatriangle.rl import Experiences, SelfPlayWorker, remote_self_play_worker
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, Trainer
+
+BUFFER_EXAMPLES = 100_000
+"""Examples in the benchmark's buffer: more than the caches hold, as in training."""
 
 
 def _random_experiences(n: int, env: EnvConfig) -> Experiences:
@@ -33,39 +46,82 @@ def _random_experiences(n: int, env: EnvConfig) -> Experiences:
     )
 
 
-def trainer_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds: float) -> float:
-    """Samples/s of `Trainer.train_step` fed by a prioritized buffer."""
+def position_examples(n: int, env: EnvConfig, seed: int = 0) -> Experiences:
+    """`n` examples of real positions a few moves into their games (so symmetry images are
+    drawn as in training), each with a random search policy over its legal moves."""
+    spec = feature_spec(env)
+    positions = midgame_positions(n, env, seed)
+    board, other = FeatureExtractor(env).extract(positions.occ, positions.shapes)
+    rng = np.random.default_rng(seed)
+    policy = board[:, BOARD_BASE_PLANES:].reshape(n, -1) * rng.random((n, env.ACTION_DIM))
+    policy /= np.maximum(policy.sum(1, keepdims=True), 1e-9)
+    value = rng.normal(20, 10, size=n).astype(np.float32)
+    return Experiences.without_bootstrap(
+        board.astype(np.uint8), other, policy.astype(np.float32), value, spec.num_slots
+    )
+
+
+@dataclass(frozen=True)
+class TrainerRates:
+    """Samples/s of the input pipeline (sampling, symmetry images, tensors on the device)
+    and of whole training steps, and the pipeline's share of a step."""
+
+    pipeline: float
+    step: float
+    pipeline_share: float
+
+
+def trainer_rates(
+    model: ModelConfig, train: TrainConfig, env: EnvConfig, device: str, seconds: float
+) -> TrainerRates:
+    """`Trainer` fed by a prioritized buffer of real positions, its input pipeline timed
+    apart from the optimisation (on CUDA, synchronised after each part)."""
     spec = feature_spec(env)
     buffer = ExperienceBuffer(
-        ReplaySettings(capacity=20_000, min_size_to_train=train.BATCH_SIZE, use_per=True),
+        ReplaySettings(capacity=BUFFER_EXAMPLES, min_size_to_train=train.BATCH_SIZE, use_per=True),
         spec.board_shape, spec.other_dim, env.ACTION_DIM, spec.num_slots, seed=0,
     )  # fmt: skip
-    buffer.add_batch(_random_experiences(20_000, env))
-    trainer = Trainer(NeuralNetwork(model, env, device="cpu"), train)
-    steps = 0
+    buffer.add_batch(position_examples(BUFFER_EXAMPLES, env))
+    network = NeuralNetwork(model, env, device=device)
+    trainer = Trainer(network, train, np.random.SeedSequence(0))
+
+    def sync() -> None:
+        if network.device.type == "cuda":
+            torch.cuda.synchronize(network.device)
+
+    steps, pipeline_seconds = 0, 0.0
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds or steps < 3:
+        began = time.perf_counter()
         batch = buffer.sample(train.BATCH_SIZE, steps)
         assert batch is not None
-        _, errors = trainer.train_step(batch)
+        tensors = trainer.prepare(batch)
+        sync()
+        pipeline_seconds += time.perf_counter() - began
+        _, errors = trainer.optimize(tensors)
         buffer.update_priorities(batch.indices, errors)
         steps += 1
-    return steps * train.BATCH_SIZE / elapsed
+    sync()
+    elapsed = time.perf_counter() - start
+    samples = steps * train.BATCH_SIZE
+    return TrainerRates(samples / pipeline_seconds, samples / elapsed, pipeline_seconds / elapsed)
 
 
-def raw_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds: float) -> float:
-    """Samples/s of a bare forward + backward + optimizer step on one fixed batch."""
-    network = NeuralNetwork(model, env, device="cpu")
+def raw_rate(
+    model: ModelConfig, train: TrainConfig, env: EnvConfig, device: str, seconds: float
+) -> float:
+    """Samples/s of a bare float32 forward + backward + optimizer step on one fixed batch."""
+    network = NeuralNetwork(model, env, device=device)
     net = network.model.train()
     exp = _random_experiences(train.BATCH_SIZE, env)
-    board = torch.from_numpy(exp.board).float()
-    other = torch.from_numpy(exp.other)
-    policy = torch.from_numpy(exp.policy)
-    value = network.support.project(torch.from_numpy(exp.value))
+    board = torch.from_numpy(exp.board).to(network.device).float()
+    other = torch.from_numpy(exp.other).to(network.device)
+    policy = torch.from_numpy(exp.policy).to(network.device)
+    value = network.support.project(torch.from_numpy(exp.value).to(network.device))
     optimizer = torch.optim.AdamW(net.parameters(), lr=train.LEARNING_RATE)
     steps = 0
     start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds or steps < 3:
+    while time.perf_counter() - start < seconds or steps < 3:
         logits, value_logits = net(board, other)
         loss = (
             -(policy * functional.log_softmax(logits, 1)).sum(1).mean()
@@ -75,7 +131,9 @@ def raw_rate(model: ModelConfig, train: TrainConfig, env: EnvConfig, seconds: fl
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         steps += 1
-    return steps * train.BATCH_SIZE / elapsed
+    if network.device.type == "cuda":
+        torch.cuda.synchronize(network.device)
+    return steps * train.BATCH_SIZE / (time.perf_counter() - start)
 
 
 def self_play_scaling(
@@ -88,7 +146,7 @@ def self_play_scaling(
     single = SelfPlayWorker(0, env, mcts, model, selfplay, seed=0)
     single.play_for(warm_up)
     start = time.perf_counter()
-    one = single.play_for(seconds) / (time.perf_counter() - start)
+    one = single.play_for(seconds)[0] / (time.perf_counter() - start)
 
     import ray
 
@@ -96,48 +154,66 @@ def self_play_scaling(
     actors = [actor_class.remote(i, env, mcts, model, selfplay, seed=i) for i in range(workers)]
     ray.get([a.play_for.remote(warm_up) for a in actors])
     start = time.perf_counter()
-    total = sum(ray.get([a.play_for.remote(seconds) for a in actors]))
+    total = sum(positions for positions, _ in ray.get([a.play_for.remote(seconds) for a in actors]))
     together = total / (time.perf_counter() - start)
     for actor in actors:
         ray.kill(actor)
     return one, together
 
 
+@dataclass(frozen=True)
+class TrainBenchSettings:
+    config: RunConfig
+    preset: str
+    workers: int
+    seconds: float
+    device: str
+
+
 def run_train_benchmark(
-    seconds: float, workers: int, games: int, simulations: int, out: Path, console: Console
+    settings: TrainBenchSettings, out: Path, console: Console
 ) -> dict[str, Any]:
     from alphatriangle.training.setup import init_ray, prepare_local_ray_environment
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    env = EnvConfig()
-    model = ModelConfig()
-    train = TrainConfig()
-    selfplay = SelfPlayConfig(GAMES_PER_WORKER=games)
-    mcts = MCTSConfig(NUM_SIMULATIONS=simulations)
-    console.print(f"trainer: batch {train.BATCH_SIZE}, one thread; self-play: {workers} workers")
-    trained = trainer_rate(model, train, env, seconds)
-    raw = raw_rate(model, train, env, seconds)
+    config = settings.config
+    env, model, train = config.env, config.model, config.train
+    seconds, workers = settings.seconds, settings.workers
+    device = str(resolve_device(settings.device))
+    console.print(
+        f"trainer: {settings.preset} preset's network, batch {train.BATCH_SIZE}, one thread, "
+        f"{device}; self-play: {workers} workers"
+    )
+    trained = trainer_rates(model, train, env, device, seconds)
+    raw = raw_rate(model, train, env, device, seconds)
     prepare_local_ray_environment()
     started = init_ray(None)
     try:
-        one, together = self_play_scaling(model, mcts, selfplay, env, workers, 2 * seconds)
+        one, together = self_play_scaling(
+            model, config.mcts, config.selfplay, env, workers, 2 * seconds
+        )
     finally:
         if started:
             import ray
 
             ray.shutdown()
     rows = [
-        {"measurement": "Trainer.train_step samples", "per second": trained},
+        {"measurement": "input pipeline samples", "per second": trained.pipeline},
+        {"measurement": "Trainer.train_step samples", "per second": trained.step},
         {"measurement": "raw forward+backward samples", "per second": raw},
         {"measurement": "self-play positions, 1 worker", "per second": one},
         {"measurement": f"self-play positions, {workers} Ray workers", "per second": together},
     ]
     summary = {
-        "trainer_to_raw_ratio": trained / raw,
+        "input_pipeline_share_of_step": trained.pipeline_share,
+        "trainer_to_raw_ratio": trained.step / raw,
         "trainer_ratio_target": 0.8,
         "self_play_scaling": together / (workers * one),
         "scaling_target": 0.8,
+        "preset": settings.preset,
+        "batch_size": train.BATCH_SIZE,
+        "device": device,
         "workers": workers,
         "cpus": os.cpu_count(),
     }

@@ -25,10 +25,10 @@ class SelfPlayConfig(BaseModel):
     )
     INFERENCE_BACKEND: InferenceBackend = Field(
         default="auto",
-        description="How self-play and evaluation run the network on a CPU: onnx (ONNX "
-        "Runtime on a folded copy, rebuilt when weights change), torch, bf16 (the folded "
-        "copy in bfloat16, for CPUs with AVX-512 BF16 or AMX), or auto (onnx when "
-        "onnxruntime is installed).",
+        description="How self-play and evaluation run the network: onnx (ONNX Runtime on a "
+        "folded copy, rebuilt when weights change; CPU only), torch, bf16 (the folded copy in "
+        "bfloat16, for GPUs and for CPUs with AVX-512 BF16 or AMX), or auto (onnx on a CPU "
+        "when onnxruntime is installed, bf16 on CUDA).",
     )
     DEVICE: str = Field(
         description="Where self-play workers run their network: cpu, cuda, or auto (CUDA when "

@@ -5,6 +5,7 @@ from alphatriangle.features.extractor import (
     FeatureExtractor,
     FeatureSpec,
     feature_spec,
+    hands_from_other,
     positions_from_features,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "FeatureExtractor",
     "FeatureSpec",
     "feature_spec",
+    "hands_from_other",
     "positions_from_features",
 ]

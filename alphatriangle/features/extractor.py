@@ -168,7 +168,31 @@ def positions_from_features(
     cells = spec.rows * spec.cols
     bits = np.zeros((n, 128), dtype=np.uint8)
     bits[:, :cells] = board[:, 0].reshape(n, cells) > 0.5
-    occ = bits_to_words(bits)
-    one_hot = other[:, : spec.num_slots * spec.num_shapes].reshape(n, spec.num_slots, -1)
-    shapes = np.where(one_hot.max(axis=2) > 0.5, one_hot.argmax(axis=2), -1).astype(np.int8)
-    return occ, shapes
+    return bits_to_words(bits), hands_from_other(spec, other)
+
+
+def hands_from_other(
+    spec: FeatureSpec,
+    other: npt.NDArray[np.float32],
+    rows: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.int8]:
+    """The hands ([n, slots], -1 for an empty slot) held in the slots' shape one-hots of
+    `other`, or of its `rows` only."""
+    if rows is None:
+        rows = np.arange(other.shape[0])
+    hands = np.empty((rows.shape[0], spec.num_slots), dtype=np.int8)
+    _hands_from_one_hots(other, rows, spec.num_shapes, hands)
+    return hands
+
+
+@njit(cache=True, nogil=True)
+def _hands_from_one_hots(
+    other: np.ndarray, rows: np.ndarray, num_shapes: int, hands: np.ndarray
+) -> None:
+    for i in range(rows.shape[0]):
+        for slot in range(hands.shape[1]):
+            hands[i, slot] = -1
+            for shape in range(num_shapes):
+                if other[rows[i], slot * num_shapes + shape] > 0.5:
+                    hands[i, slot] = shape
+                    break

@@ -164,8 +164,9 @@ class NeuralNetwork:
 def _choose_backend(
     inference: InferenceBackend, device: torch.device, compile_model: bool
 ) -> InferenceBackend:
-    """`auto`: ONNX Runtime for a CPU network when it is installed, else torch; `onnx` where
-    it cannot run is an error; `bf16` runs anywhere but is slow where emulated (a warning)."""
+    """`auto`: ONNX Runtime for a CPU network when it is installed, bfloat16 on CUDA (the
+    tensor cores' rate, half the memory traffic) unless compiled, else torch; `onnx` where it
+    cannot run is an error; `bf16` runs anywhere but is slow where emulated (a warning)."""
     if inference == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
         logger.warning("this CPU has no native bfloat16: bf16 inference is emulated and slow")
     possible = device.type == "cpu" and not compile_model and onnx_runtime_installed()
@@ -175,5 +176,7 @@ def _choose_backend(
             "torch.compile; use inference 'torch' or 'auto'"
         )
     if inference == "auto":
-        return "onnx" if possible else "torch"
+        if possible:
+            return "onnx"
+        return "bf16" if device.type == "cuda" and not compile_model else "torch"
     return inference

@@ -1,6 +1,7 @@
 """`Trainer`: one optimisation step of the network on a sampled batch."""
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,23 @@ from alphatriangle.nn.inference import cpu_has_native_bf16
 from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
 from alphatriangle.rl.types import Experiences
+
+
+@dataclass(frozen=True)
+class TrainingTensors:
+    """A sampled batch as the step takes it, on the trainer's device."""
+
+    board: torch.Tensor
+    """[n, channels, ROWS, COLS] float feature planes."""
+    other: torch.Tensor
+    policy: torch.Tensor
+    """[n, ACTION_DIM] search policy targets."""
+    value: torch.Tensor
+    """[n] value targets (refreshed when `REFRESH_VALUE_TARGETS`)."""
+    weights: torch.Tensor
+    """[n] importance weights."""
+    legal: torch.Tensor
+    """[n, ACTION_DIM] bool: the legal actions (the anchor planes)."""
 
 
 def _optimizer(params: Any, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -78,7 +96,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.autocast_dtype = _autocast_dtype(config, self.device, self.use_amp)
         self.augment = (
-            SymmetryAugmenter(network.features, augmentation_seed)
+            SymmetryAugmenter(network.env_config, augmentation_seed)
             if config.SYMMETRY_AUGMENTATION
             else None
         )
@@ -120,42 +138,55 @@ class Trainer:
         targets[index] = reward_sum + discount * bootstrap
         return targets
 
-    def train_step(self, batch: SampledBatch) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
-        """One gradient step; returns the loss terms and per-example value errors (for PER)."""
-        cfg, device = self.config, self.device
+    def prepare(self, batch: SampledBatch) -> TrainingTensors:
+        """The input pipeline: value targets, symmetry images, tensors on the device (boards
+        cross as uint8 and become float there)."""
         exp = batch.experiences
         target_value = self.value_targets(exp)
         if self.augment is not None:
             exp = self.augment(exp)
-        board = torch.from_numpy(exp.board).to(device, non_blocking=True).float()
-        other = torch.from_numpy(exp.other).to(device, non_blocking=True)
-        target_policy = torch.from_numpy(exp.policy).to(device, non_blocking=True)
-        weights = torch.from_numpy(batch.weights).to(device, non_blocking=True)
-        legal = board[:, BOARD_BASE_PLANES:].flatten(1) > 0.5
+        device = self.device
+        board = torch.from_numpy(exp.board).to(device, non_blocking=True)
+        return TrainingTensors(
+            board=board.float(),
+            other=torch.from_numpy(exp.other).to(device, non_blocking=True),
+            policy=torch.from_numpy(exp.policy).to(device, non_blocking=True),
+            value=target_value,
+            weights=torch.from_numpy(batch.weights).to(device, non_blocking=True),
+            legal=board[:, BOARD_BASE_PLANES:].flatten(1).bool(),
+        )
 
+    def train_step(self, batch: SampledBatch) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
+        """One gradient step; returns the loss terms and per-example value errors (for PER)."""
+        return self.optimize(self.prepare(batch))
+
+    def optimize(self, batch: TrainingTensors) -> tuple[dict[str, float], npt.NDArray[np.float32]]:
+        """One gradient step on prepared tensors; the loss terms and the per-example value
+        errors come back to the host in one transfer."""
+        cfg = self.config
         self.model.train()
         with torch.autocast(
-            device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
+            self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
         ):
-            policy_logits, value_logits = self._forward(board, other)
-        policy_logits = policy_logits.float().masked_fill(~legal, -1e9)
+            policy_logits, value_logits = self._forward(batch.board, batch.other)
+        policy_logits = policy_logits.float().masked_fill(~batch.legal, -1e9)
         log_policy = functional.log_softmax(policy_logits, dim=1)
-        policy_loss = -(target_policy * log_policy).sum(1)
+        policy_loss = -(batch.policy * log_policy).sum(1)
         probs = log_policy.exp()
-        entropy = -(probs * log_policy.masked_fill(~legal, 0.0)).sum(1)
+        entropy = -(probs * log_policy.masked_fill(~batch.legal, 0.0)).sum(1)
         support = self.network.support
-        value_target = support.project(target_value)
+        value_target = support.project(batch.value)
         value_loss = -(value_target * functional.log_softmax(value_logits.float(), dim=1)).sum(1)
         per_example = (
             cfg.POLICY_LOSS_WEIGHT * policy_loss
             + cfg.VALUE_LOSS_WEIGHT * value_loss
             - cfg.ENTROPY_BONUS_WEIGHT * entropy
         )
-        loss = (weights * per_example).mean()
+        loss = (batch.weights * per_example).mean()
 
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
-        grad_norm = torch.tensor(0.0)
+        grad_norm = torch.zeros((), device=self.device)
         if cfg.GRADIENT_CLIP_VALUE is not None:
             self.scaler.unscale_(self.optimizer)
             grad_norm = torch.nn.utils.clip_grad_norm_(
@@ -168,18 +199,29 @@ class Trainer:
         self.model.eval()
 
         with torch.no_grad():
-            predicted = support.expected_value(value_logits.detach())
-            td_errors = (predicted - target_value).abs().cpu().numpy().astype(np.float32)
+            td_errors = (support.expected_value(value_logits.detach()) - batch.value).abs()
+            terms = torch.stack(
+                [
+                    loss.detach(),
+                    (batch.weights * policy_loss).mean().detach(),
+                    (batch.weights * value_loss).mean().detach(),
+                    entropy.mean().detach(),
+                    grad_norm.float(),
+                ]
+            )
+            host = torch.cat([terms, td_errors.float()]).cpu().numpy()
+        td = host[len(terms) :].astype(np.float32)
+        total, policy_term, value_term, entropy_term, norm = (float(x) for x in host[: len(terms)])
         metrics = {
-            "Loss/Total": float(loss.item()),
-            "Loss/Policy": float((weights * policy_loss).mean().item()),
-            "Loss/Value": float((weights * value_loss).mean().item()),
-            "Loss/Entropy": float(entropy.mean().item()),
-            "Loss/Mean_Abs_TD_Error": float(td_errors.mean()),
-            "Train/Grad_Norm": float(grad_norm),
+            "Loss/Total": total,
+            "Loss/Policy": policy_term,
+            "Loss/Value": value_term,
+            "Loss/Entropy": entropy_term,
+            "Loss/Mean_Abs_TD_Error": float(td.mean()),
+            "Train/Grad_Norm": norm,
             "LearningRate": self.optimizer.param_groups[0]["lr"],
         }
-        return metrics, td_errors
+        return metrics, td
 
     def get_state(self) -> dict[str, Any]:
         """Optimizer, scheduler and scaler state (tensors and plain values only)."""

@@ -118,18 +118,21 @@ class SelfPlayWorker:
     def get_weights(self) -> Weights:
         return self.network.get_weights()
 
-    def play_for(self, seconds: float) -> int:
-        """Play moves for `seconds`; return the positions played (for throughput benchmarks)."""
+    def play_for(self, seconds: float) -> tuple[int, int]:
+        """Play moves for `seconds` (at least one); return the positions played and the
+        simulations searched (for throughput benchmarks)."""
         import time
 
-        positions = 0
+        positions = simulations = 0
         start = time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            self._play_move()
+        while True:
+            simulations += self._play_move()
             positions += len(self.trajectories)
+            if time.perf_counter() - start >= seconds:
+                break
         self.finished.clear()
         self.pending_metrics = {}
-        return positions
+        return positions, simulations
 
     def get_info(self) -> dict[str, Any]:
         """Where this worker runs: process id and (under Ray) node id."""
@@ -223,7 +226,8 @@ class SelfPlayWorker:
             out.max_depth[by_planner] = 0
         return out
 
-    def _play_move(self) -> None:
+    def _play_move(self) -> int:
+        """One move in every game; returns the simulations searched for it."""
         games = self.games
         board, other = self.network.features.extract(games.occ, games.shapes)
         occ, shapes = games.occ.copy(), games.shapes.copy()
@@ -264,6 +268,7 @@ class SelfPlayWorker:
         if finished.size:
             games.rng[finished] = seed_states(self._new_seeds(finished.size))
             games.reset(games.done.copy())
+        return int(budgets[~by_planner].sum())
 
     def _metric(self, name: str, value: float, info: StepInfo) -> None:
         if self.stats_collector is not None:
