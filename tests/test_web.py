@@ -4,6 +4,7 @@ Chromium driven by Playwright (clicks, as a person plays)."""
 import http.client
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -93,6 +94,32 @@ def test_requests_without_the_token_or_from_a_foreign_host_are_refused(server: W
     assert status == 403 and "Host" in body["error"]
     status, page = _call(server, "GET", f"/?token={server.token}")
     assert status == 200 and '<svg id="board">' in page
+
+
+def test_bound_to_all_interfaces_it_answers_to_the_machines_own_names(agent_dir: Path) -> None:
+    """`--host 0.0.0.0`: the Host header another device sends (this machine's name), carried
+    over a loopback socket, gets the page with the token and a 403 without it; a foreign
+    name is refused; the printed address is one another device can open."""
+    web = bind_server(str(agent_dir), agent_dir.parents[3], host="0.0.0.0")
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if web.server.started:
+                break
+            threading.Event().wait(0.05)
+        port = web.sock.getsockname()[1]
+        assert "//0.0.0.0:" not in web.url and f":{port}/?token=" in web.url
+        machine = f"{socket.gethostname()}:{port}"
+        status, page = _call(web, "GET", f"/?token={web.token}", host=machine)
+        assert status == 200 and '<svg id="board">' in page
+        status, body = _call(web, "GET", "/", host=machine)
+        assert status == 403 and "token" in body["error"]
+        status, body = _call(web, "GET", f"/?token={web.token}", host=f"evil.example:{port}")
+        assert status == 403 and "Host" in body["error"]
+    finally:
+        web.server.should_exit = True
+        thread.join(timeout=30)
 
 
 def test_bad_requests_get_a_clear_error_and_leave_the_game_as_it_was(server: WebServer) -> None:

@@ -3,6 +3,7 @@
 import ipaddress
 import secrets
 import socket
+import struct
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from alphatriangle.web.analysis import AgentSource
 from alphatriangle.web.app import create_app
 
 LOOPBACK = "127.0.0.1"
+SIOCGIFADDR = 0x8915
+"""Linux's ioctl that reads an interface's address."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,61 @@ class WebServer:
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host headers the server answers to: its own address, and `localhost` on loopback."""
+    """The Host headers the server answers to: its own address, `localhost` on loopback, and
+    bound to all interfaces (0.0.0.0, ::) the machine's own names and addresses, which is
+    what another device on the network sends (the token still guards every request)."""
     names = {host}
-    if _is_loopback(host):
+    if _is_loopback(host) or _is_unspecified(host):
         names |= {"127.0.0.1", "localhost", "[::1]"}
+    if _is_unspecified(host):
+        names |= machine_names()
     return {f"{name}:{port}".lower() for name in names}
+
+
+def machine_names() -> set[str]:
+    """This machine's host names and the IPv4 addresses of its interfaces (read locally:
+    nothing is sent)."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    for name in list(names):
+        try:
+            names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None, socket.AF_INET)}
+        except OSError:
+            continue
+    return names | _interface_addresses()
+
+
+def _interface_addresses() -> set[str]:
+    """The IPv4 address of each network interface (Linux's SIOCGIFADDR; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:
+        return set()
+    addresses = set()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                reply = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, request)
+            except OSError:
+                continue
+            addresses.add(socket.inet_ntoa(reply[20:24]))
+    return addresses
+
+
+def shown_address(host: str) -> str:
+    """The address to print: for a bind to all interfaces one another device can open (an
+    interface that is not loopback, else the host name)."""
+    if not _is_unspecified(host):
+        return f"[{host}]" if ":" in host else host
+    outside = sorted(a for a in _interface_addresses() if not _is_loopback(a))
+    return outside[0] if outside else socket.gethostname()
+
+
+def _is_unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _is_loopback(host: str) -> bool:
@@ -70,8 +123,8 @@ def bind_server(agent: str, root: Path, host: str = LOOPBACK, port: int = 0) -> 
     token = secrets.token_urlsafe(24)
     app = create_app(source, token, allowed_hosts(host, bound))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    shown = f"[{host}]" if family == socket.AF_INET6 else host
-    return WebServer(f"http://{shown}:{bound}/?token={token}", token, sock, uvicorn.Server(config))
+    url = f"http://{shown_address(host)}:{bound}/?token={token}"
+    return WebServer(url, token, sock, uvicorn.Server(config))
 
 
 def serve_web(
