@@ -4,6 +4,7 @@ the configured device), with the GPU's utilisation and memory where there is one
 
 import os
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,27 @@ class SelfPlayBenchSettings:
     preset: str
     workers: int
     seconds: float
+
+
+def play_together(
+    actors: list[Any],
+    warm_up: float,
+    seconds: float,
+    measuring: AbstractContextManager[Any] | None = None,
+) -> tuple[list[tuple[int, int]], float]:
+    """Self-play actors warmed up for `warm_up` s, then measured playing at once for
+    `seconds` (inside `measuring`, such as a `GpuSampler`): each one's (positions,
+    simulations) and the wall time. Kills the actors."""
+    import ray
+
+    ray.get([a.play_for.remote(warm_up) for a in actors])
+    with measuring or nullcontext():
+        start = time.perf_counter()
+        played = ray.get([a.play_for.remote(seconds) for a in actors])
+        elapsed = time.perf_counter() - start
+    for actor in actors:
+        ray.kill(actor)
+    return played, elapsed
 
 
 def run_selfplay_benchmark(
@@ -53,13 +75,9 @@ def run_selfplay_benchmark(
         ]  # fmt: skip
         past_warm_start = selfplay.PLANNER_WARM_START_STEPS
         ray.get([a.set_current_trainer_step.remote(past_warm_start) for a in actors])
-        ray.get([a.play_for.remote(min(WARM_UP_SECONDS, settings.seconds)) for a in actors])
-        with GpuSampler() as gpu:
-            start = time.perf_counter()
-            played = ray.get([a.play_for.remote(settings.seconds) for a in actors])
-            elapsed = time.perf_counter() - start
-        for actor in actors:
-            ray.kill(actor)
+        gpu = GpuSampler()
+        warm_up = min(WARM_UP_SECONDS, settings.seconds)
+        played, elapsed = play_together(actors, warm_up, settings.seconds, measuring=gpu)
     finally:
         if started:
             import ray

@@ -13,6 +13,7 @@ from torch.nn import functional
 
 from alphatriangle.bench.report import write_report
 from alphatriangle.bench.search import midgame_positions
+from alphatriangle.bench.selfplay import play_together
 from alphatriangle.config import (
     EnvConfig,
     MCTSConfig,
@@ -61,6 +62,12 @@ def position_examples(n: int, env: EnvConfig, seed: int = 0) -> Experiences:
     )
 
 
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so a timing covers it (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 @dataclass(frozen=True)
 class TrainerRates:
     """Samples/s of the input pipeline (sampling, symmetry images, tensors on the device)
@@ -84,11 +91,6 @@ def trainer_rates(
     buffer.add_batch(position_examples(BUFFER_EXAMPLES, env))
     network = NeuralNetwork(model, env, device=device)
     trainer = Trainer(network, train, np.random.SeedSequence(0))
-
-    def sync() -> None:
-        if network.device.type == "cuda":
-            torch.cuda.synchronize(network.device)
-
     steps, pipeline_seconds = 0, 0.0
     start = time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds or steps < 3:
@@ -96,12 +98,12 @@ def trainer_rates(
         batch = buffer.sample(train.BATCH_SIZE, steps)
         assert batch is not None
         tensors = trainer.prepare(batch)
-        sync()
+        _synchronize(network.device)
         pipeline_seconds += time.perf_counter() - began
         _, errors = trainer.optimize(tensors)
         buffer.update_priorities(batch.indices, errors)
         steps += 1
-    sync()
+    _synchronize(network.device)
     elapsed = time.perf_counter() - start
     samples = steps * train.BATCH_SIZE
     return TrainerRates(samples / pipeline_seconds, samples / elapsed, pipeline_seconds / elapsed)
@@ -131,8 +133,7 @@ def raw_rate(
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         steps += 1
-    if network.device.type == "cuda":
-        torch.cuda.synchronize(network.device)
+    _synchronize(network.device)
     return steps * train.BATCH_SIZE / (time.perf_counter() - start)
 
 
@@ -147,18 +148,10 @@ def self_play_scaling(
     single.play_for(warm_up)
     start = time.perf_counter()
     one = single.play_for(seconds)[0] / (time.perf_counter() - start)
-
-    import ray
-
     actor_class = remote_self_play_worker(num_cpus=1)
     actors = [actor_class.remote(i, env, mcts, model, selfplay, seed=i) for i in range(workers)]
-    ray.get([a.play_for.remote(warm_up) for a in actors])
-    start = time.perf_counter()
-    total = sum(positions for positions, _ in ray.get([a.play_for.remote(seconds) for a in actors]))
-    together = total / (time.perf_counter() - start)
-    for actor in actors:
-        ray.kill(actor)
-    return one, together
+    played, elapsed = play_together(actors, warm_up, seconds)
+    return one, sum(positions for positions, _ in played) / elapsed
 
 
 @dataclass(frozen=True)

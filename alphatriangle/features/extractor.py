@@ -171,28 +171,19 @@ def positions_from_features(
     return bits_to_words(bits), hands_from_other(spec, other)
 
 
-def hands_from_other(
-    spec: FeatureSpec,
-    other: npt.NDArray[np.float32],
-    rows: npt.NDArray[np.int64] | None = None,
-) -> npt.NDArray[np.int8]:
-    """The hands ([n, slots], -1 for an empty slot) held in the slots' shape one-hots of
-    `other`, or of its `rows` only."""
-    if rows is None:
-        rows = np.arange(other.shape[0])
-    hands = np.empty((rows.shape[0], spec.num_slots), dtype=np.int8)
-    _hands_from_one_hots(other, rows, spec.num_shapes, hands)
+def hands_from_other(spec: FeatureSpec, other: npt.NDArray[np.float32]) -> npt.NDArray[np.int8]:
+    """The hands ([n, slots], -1 for an empty slot) held in the slots' shape one-hots."""
+    hands = np.empty((other.shape[0], spec.num_slots), dtype=np.int8)
+    _hands_from_one_hots(other, spec.num_shapes, hands)
     return hands
 
 
 @njit(cache=True, nogil=True)
-def _hands_from_one_hots(
-    other: np.ndarray, rows: np.ndarray, num_shapes: int, hands: np.ndarray
-) -> None:
-    for i in range(rows.shape[0]):
+def _hands_from_one_hots(other: np.ndarray, num_shapes: int, hands: np.ndarray) -> None:
+    for i in range(hands.shape[0]):
         for slot in range(hands.shape[1]):
             hands[i, slot] = -1
             for shape in range(num_shapes):
-                if other[rows[i], slot * num_shapes + shape] > 0.5:
+                if other[i, slot * num_shapes + shape] > 0.5:
                     hands[i, slot] = shape
                     break
