@@ -48,15 +48,9 @@ def allowed_hosts(host: str, port: int) -> set[str]:
 
 
 def machine_names() -> set[str]:
-    """This machine's host names and the IPv4 addresses of its interfaces (read locally:
-    nothing is sent)."""
-    names = {socket.gethostname(), socket.getfqdn()}
-    for name in list(names):
-        try:
-            names |= {str(info[4][0]) for info in socket.getaddrinfo(name, None, socket.AF_INET)}
-        except OSError:
-            continue
-    return names | _interface_addresses()
+    """This machine's host name and the IPv4 addresses of its interfaces, read locally (no
+    name lookup, which could ask a DNS server)."""
+    return {socket.gethostname()} | _interface_addresses()
 
 
 def _interface_addresses() -> set[str]:
