@@ -4,13 +4,15 @@ Safe by default: every request needs the server's token (`?token=` on the page, 
 `X-AlphaTriangle-Token` header on API calls) and a Host header naming the server itself (no
 DNS rebinding); bodies are small JSON objects; the client never names a file. A bad request
 gets `{"error": "..."}` with its status and leaves the game as it was. Searches run on a
-worker thread, one at a time, so the page stays responsive while the agent thinks.
+worker thread, one at a time, so the page stays responsive while the agent thinks. The one
+exception to the token is the site icon, which browsers fetch without the page's query.
 """
 
 import json
 import secrets
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +24,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from alphatriangle.game import GameState
+from alphatriangle.web.agent_games import AgentGames, AgentGamesBusyError
 from alphatriangle.web.analysis import AgentSource, Analysis, Analyst, check_budget
 from alphatriangle.web.sessions import GameSession, MoveError, SessionStore, board_json
 
@@ -29,6 +33,13 @@ TOKEN_HEADER = "x-alphatriangle-token"
 MAX_BODY_BYTES = 4096
 BUDGETS = (16, 64, 256)
 """The search budgets the page offers (any of 1 to `MAX_SIMULATIONS` is accepted)."""
+ICON_PATH = "/favicon.ico"
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<polygon points="16,3 30,28 2,28" fill="#3b82f6"/>'
+    '<polygon points="16,15 23,28 9,28" fill="#f59e0b"/></svg>'
+)
+"""The site icon: a blue triangle with an amber one in it (browsers ask for it unbidden)."""
 
 
 class RequestError(Exception):
@@ -57,6 +68,9 @@ class Guard:
         given = headers.get(TOKEN_HEADER) or (query.get("token") or [""])[0]
         if headers.get("host", "").lower() not in self.hosts:
             reason = "this server answers to its own address only (Host header refused)"
+        elif scope["path"] == ICON_PATH:
+            await Response(ICON, media_type="image/svg+xml")(scope, receive, send)
+            return
         elif not secrets.compare_digest(given.encode(), self.token.encode()):
             reason = "a valid token is needed: open the URL the server printed"
         else:
@@ -111,6 +125,8 @@ def _json_errors(handler: Handler) -> Handler:
             return JSONResponse({"error": str(error)}, status_code=error.status)
         except MoveError as error:
             return JSONResponse({"error": str(error)}, status_code=409)
+        except AgentGamesBusyError as error:
+            return JSONResponse({"error": str(error)}, status_code=429)
 
     return wrapped
 
@@ -121,9 +137,16 @@ class WebApp:
     def __init__(self, source: AgentSource) -> None:
         self.source = source
         self.env = source.current().config.env
-        self.store = SessionStore(self.env)
         self.search_lock = threading.Lock()
         """One search at a time: they share the network and the machine."""
+        self.store = SessionStore(self.env, self._value_of)
+        self.agent_games = AgentGames(self.search_lock)
+
+    def _value_of(self, state: GameState) -> float:
+        """The agent's network value of `state` (for the page's chart)."""
+        agent = self.source.current()
+        with self.search_lock:
+            return float(agent.network.evaluate(state)[1])
 
     def _session(self, request: Request) -> GameSession:
         game_id = request.path_params["game_id"]
@@ -148,9 +171,9 @@ class WebApp:
         )
 
     async def new_game(self, request: Request) -> Response:
-        body = await _body(request)
+        seed = _int(await _body(request), "seed")
         try:
-            session = self.store.new(_int(body, "seed"))
+            session = await run_in_threadpool(self.store.new, seed)
         except ValueError as error:
             raise RequestError(400, str(error)) from None
         return JSONResponse(session.to_json())
@@ -227,6 +250,14 @@ class WebApp:
 
         return await self._on_game(session, play)
 
+    async def agent_game(self, request: Request) -> Response:
+        """The agent's own game on this game's seed at the budget asked, started if need be
+        and played in the background: the page asks again until it is done."""
+        session = self._session(request)
+        simulations = self._budget(await _body(request))
+        agent = await run_in_threadpool(self.source.current)
+        return JSONResponse(self.agent_games.request(agent, session.seed, simulations).to_json())
+
 
 def create_app(source: AgentSource, token: str, hosts: set[str]) -> ASGIApp:
     """The page and its API behind the token and Host checks (`hosts`: `host:port` names
@@ -243,5 +274,12 @@ def create_app(source: AgentSource, token: str, hosts: set[str]) -> ASGIApp:
         Route(f"{api}/undo", _json_errors(web.undo), methods=["POST"]),
         Route(f"{api}/analyse", _json_errors(web.analyse), methods=["POST"]),
         Route(f"{api}/agent-move", _json_errors(web.agent_move), methods=["POST"]),
+        Route(f"{api}/agent-game", _json_errors(web.agent_game), methods=["POST"]),
     ]
-    return Guard(Starlette(routes=routes), token, hosts)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(web.agent_games.close)
+
+    return Guard(Starlette(routes=routes, lifespan=lifespan), token, hosts)

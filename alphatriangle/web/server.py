@@ -116,7 +116,7 @@ def bind_server(agent: str, root: Path, host: str = LOOPBACK, port: int = 0) -> 
     bound = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
     app = create_app(source, token, allowed_hosts(host, bound))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     url = f"http://{shown_address(host)}:{bound}/?token={token}"
     return WebServer(url, token, sock, uvicorn.Server(config))
 

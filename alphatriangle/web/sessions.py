@@ -7,6 +7,7 @@ the seed), so nothing but the actions needs keeping.
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 MAX_SESSIONS = 64
 """Games kept at once; the oldest goes when a new one would pass this."""
 MAX_SEED = 2**63 - 1
+
+ValueOf = Callable[[GameState], float]
+"""The agent's value of a position (the points it expects from there, discounted)."""
 
 
 class MoveError(ValueError):
@@ -49,10 +53,16 @@ class GameSession:
     game_id: str
     seed: int
     env: EnvConfig
+    value_of: ValueOf
     actions: list[int] = field(default_factory=list)
     lines: int = 0
     last: Placement | None = None
     state: GameState = field(init=False)
+    scores: list[float] = field(init=False)
+    """The score after each move (the first entry: before any)."""
+    values: list[float] = field(init=False)
+    """The agent's value of each position, as it was when the position was reached (0 once
+    the game is over: no points are to come)."""
     analysts: dict[tuple[str, int], "Analyst"] = field(default_factory=dict)
     """The agent's searches of this game, by (agent, budget); told of every move."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,6 +70,13 @@ class GameSession:
 
     def __post_init__(self) -> None:
         self.state = GameState(self.env, initial_seed=self.seed)
+        self.scores, self.values = [], []
+        self._record()
+
+    def _record(self) -> None:
+        """Note the score and the agent's value of the position just reached."""
+        self.scores.append(self.state.game_score())
+        self.values.append(0.0 if self.state.is_over() else self.value_of(self.state))
 
     def preview(self, action: int) -> Placement:
         """The cells `action` would fill and clear (a `MoveError` if it is illegal)."""
@@ -69,6 +86,7 @@ class GameSession:
     def place(self, action: int) -> Placement:
         """Play `action`; an illegal one raises `MoveError` and changes nothing."""
         placement = self._apply(action)
+        self._record()
         for analyst in self.analysts.values():
             analyst.moved(action, self.state)
         return placement
@@ -82,6 +100,7 @@ class GameSession:
         self.actions, self.lines, self.last = [], 0, None
         for action in actions:
             self._apply(action)
+        del self.scores[len(actions) + 1 :], self.values[len(actions) + 1 :]
         for analyst in self.analysts.values():
             analyst.forget()
 
@@ -130,6 +149,7 @@ class GameSession:
             "slots": state.shape_ids(),
             "legal": sorted(state.valid_actions()),
             "last": None if self.last is None else vars(self.last),
+            "trace": {"score": list(self.scores), "value": list(self.values)},
         }
 
 
@@ -148,8 +168,9 @@ def board_json(env: EnvConfig) -> dict[str, Any]:
 class SessionStore:
     """The games of one server, by id (random, unguessable), oldest dropped past the limit."""
 
-    def __init__(self, env: EnvConfig, limit: int = MAX_SESSIONS) -> None:
+    def __init__(self, env: EnvConfig, value_of: ValueOf, limit: int = MAX_SESSIONS) -> None:
         self.env = env
+        self.value_of = value_of
         self.limit = limit
         self.sessions: dict[str, GameSession] = {}
         self.lock = threading.Lock()
@@ -158,7 +179,7 @@ class SessionStore:
         if seed is not None and not 0 <= seed <= MAX_SEED:
             raise ValueError(f"seed {seed} is outside 0..{MAX_SEED}")
         game_seed = secrets.randbelow(2**31) if seed is None else seed
-        session = GameSession(secrets.token_hex(8), game_seed, self.env)
+        session = GameSession(secrets.token_hex(8), game_seed, self.env, self.value_of)
         with self.lock:
             self.sessions[session.game_id] = session
             while len(self.sessions) > self.limit:
