@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from alphatriangle.evaluation.checkpoints import load_agent
 from alphatriangle.evaluation.suite import evaluation_mcts, play_agent
 from alphatriangle.game import GameState
 from alphatriangle.ui.replay import MovePlayed
+from alphatriangle.web.agent_games import MAX_WAITING, AgentGames, AgentGamesBusyError
 from alphatriangle.web.analysis import AgentSource
 from alphatriangle.web.server import WebServer, bind_server
 
@@ -96,6 +98,15 @@ def test_requests_without_the_token_or_from_a_foreign_host_are_refused(server: W
     assert status == 200 and '<svg id="board">' in page
 
 
+def test_the_site_icon_is_answered_without_the_token_but_not_to_a_foreign_host(
+    server: WebServer,
+) -> None:
+    status, icon = _call(server, "GET", "/favicon.ico")
+    assert status == 200 and icon.startswith("<svg") and "polygon" in icon
+    status, body = _call(server, "GET", "/favicon.ico", host="evil.example:80")
+    assert status == 403 and "Host" in body["error"]
+
+
 def test_bound_to_all_interfaces_it_answers_to_the_machines_own_names(agent_dir: Path) -> None:
     """`--host 0.0.0.0`: the Host header another device sends (this machine's name), carried
     over a loopback socket, gets the page with the token and a 403 without it; a foreign
@@ -168,6 +179,90 @@ def test_the_api_plays_undoes_and_matches_the_engine(server: WebServer) -> None:
     assert status == 200 and undone == before
 
 
+def test_the_trace_holds_each_positions_score_and_the_agents_value(
+    server: WebServer, agent_dir: Path
+) -> None:
+    """The chart's data: after every move the score and the network's value of the position
+    reached (0 once the game is over); undo drops the last entry."""
+    token = server.token
+    network = load_agent(str(agent_dir)).network
+    _, game = _call(server, "POST", "/api/games", {"seed": 11}, token)
+    path = f"/api/games/{game['game_id']}"
+    engine = GameState(load_run_config("quick").env, initial_seed=11)
+    scores, values = [engine.game_score()], [network.evaluate(engine)[1]]
+    while not game["over"]:
+        action = game["legal"][len(game["legal"]) // 3]
+        before = game
+        _, game = _call(server, "POST", f"{path}/place", {"action": action}, token)
+        engine.step(action)
+        scores.append(engine.game_score())
+        values.append(0.0 if engine.is_over() else network.evaluate(engine)[1])
+        assert game["trace"]["score"] == scores
+        assert game["trace"]["value"] == pytest.approx(values, abs=1e-4)
+    assert values[-1] == 0.0 and len(values) == game["moves"] + 1 > 2
+    _, undone = _call(server, "POST", f"{path}/undo", {}, token)
+    assert undone["trace"] == before["trace"] and len(undone["trace"]["score"]) == len(scores) - 1
+
+
+def _wait_for(ready: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_the_agents_game_on_a_seed_is_the_game_eval_plays_there(
+    server: WebServer, agent_dir: Path
+) -> None:
+    token = server.token
+    _, game = _call(server, "POST", "/api/games", {"seed": SEED}, token)
+    path = f"/api/games/{game['game_id']}/agent-game"
+    status, answer = _call(server, "POST", path, {"simulations": 0}, token)
+    assert status == 400 and "simulations must be" in answer["error"]
+    answers: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        status, answer = _call(server, "POST", path, {"simulations": 16}, token)
+        assert status == 200 and answer["seed"] == SEED and answer["error"] is None
+        answers.append(answer)
+        return bool(answer["done"])
+
+    _wait_for(finished)
+    agent = load_agent(str(agent_dir))
+    expected = play_agent("eval", agent.network, evaluation_mcts(agent.config, 16), [SEED],
+                          agent.config.env)  # fmt: skip
+    done = answers[-1]
+    assert (done["score"], done["moves"]) == (expected.scores[0], expected.lengths[0])
+    assert _call(server, "POST", path, {"simulations": 16}, token)[1] == done  # kept, not replayed
+
+
+def test_background_games_wait_for_the_search_lock_and_are_refused_past_the_limit(
+    agent_dir: Path,
+) -> None:
+    agent = load_agent(str(agent_dir))
+    search_lock = threading.Lock()
+    games = AgentGames(search_lock)
+    with search_lock:  # the page is searching: no background move may start
+        waiting = [games.request(agent, seed, 16) for seed in range(MAX_WAITING)]
+        assert games.request(agent, 0, 16) is waiting[0]
+        with pytest.raises(AgentGamesBusyError, match="ask again when one has finished"):
+            games.request(agent, MAX_WAITING, 16)
+        time.sleep(0.2)
+        assert [game.to_json()["moves"] for game in waiting] == [0] * MAX_WAITING
+    _wait_for(lambda: all(game.done for game in waiting))
+    expected = play_agent("eval", agent.network, evaluation_mcts(agent.config, 16),
+                          list(range(MAX_WAITING)), agent.config.env)  # fmt: skip
+    assert [game.score for game in waiting] == expected.scores
+    with search_lock:  # closed while a game waits for its move: it stops there, unfinished
+        late = games.request(agent, MAX_WAITING, 16)
+        closing = threading.Thread(target=games.close)
+        closing.start()
+        time.sleep(0.2)
+    closing.join(timeout=60)
+    assert games.thread is not None and not games.thread.is_alive()
+    assert not late.done and late.moves <= 1
+
+
 def _eval_moves(agent_dir: Path, seed: int, simulations: int) -> list[int]:
     agent = load_agent(str(agent_dir))
     moves: list[list[MovePlayed]] = []
@@ -192,6 +287,24 @@ def test_the_agent_plays_on_the_page_as_eval_plays_the_same_seed(
     assert played == _eval_moves(agent_dir, SEED, 16)[:6]
 
 
+def _watch_console(page: Any) -> list[str]:
+    """What a person would see in the browser's console: errors, and requests that failed."""
+    problems: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    def response(answer: Any) -> None:
+        if answer.status >= 400:
+            problems.append(f"{answer.status} {answer.url}")
+
+    page.on("console", console)
+    page.on("response", response)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
 def _board(page: Any) -> list[tuple[int, int]]:
     cells = page.eval_on_selector_all(
         "#board polygon.cell[data-filled='1']", "els => els.map(e => [+e.dataset.r, +e.dataset.c])"
@@ -210,6 +323,7 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 800})
+        problems = _watch_console(page)
         page.goto(f"{server.url}&seed=7")
         page.wait_for_selector("body[data-ready='1']")
         for move in range(20):
@@ -228,7 +342,7 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
         )
         page.click(f"#board polygon.cell[data-r='{filled[0]}'][data-c='{filled[1]}']")
         page.wait_for_function("document.getElementById('message').textContent !== ''")
-        assert "not a legal move" in (page.text_content("#message") or "")
+        assert "does not fit" in (page.text_content("#message") or "")
         assert page.text_content("#moves") == "20" and _board(page) == sorted(
             engine.occupied_cells()
         )
@@ -252,7 +366,18 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
         hint = int(page.get_attribute("#board", "data-hint") or -1)
         assert hint == _eval_moves(agent_dir, SEED, 16)[0]
         assert page.locator("#candidates tr.candidate").count() >= 1
+        browser.close()
+    assert problems == []
 
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_each_candidate_rank_is_drawn_once_where_two_share_an_anchor(server: WebServer) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        problems = _watch_console(page)
         page.goto(f"{server.url}&seed={SHARED_ANCHOR_SEED}")
         page.wait_for_selector("body[data-ready='1']")
         page.select_option("#budget", "16")
@@ -266,6 +391,80 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
         ranks = sorted(int(rank) for _, _, text in labels for rank in text.split(","))
         assert ranks == list(range(1, shown + 1)), labels
         browser.close()
+    assert problems == []
+
+
+def _play_by_clicking(page: Any, engine: GameState, moves: int | None = None) -> None:
+    """Click legal moves (a fixed rule over the legal list) until `moves` or the game's end,
+    checking the page's move count after each."""
+    move = start = int(page.text_content("#moves") or 0)
+    while not engine.is_over() and (moves is None or move < start + moves):
+        legal = sorted(engine.valid_actions())
+        slot, row, col = engine.decode_action(legal[(7 * move) % len(legal)])
+        page.click(f"#slot-{slot}")
+        page.click(f"#board polygon.cell[data-r='{row}'][data-c='{col}']")
+        move += 1
+        page.wait_for_function(f"document.getElementById('moves').textContent === '{move}'")
+        engine.step(engine.encode_action(slot, row, col))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_page_fits_a_phone_and_plays_by_tapping(server: WebServer, width: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    engine = GameState(load_run_config("quick").env, initial_seed=7)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(
+            viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True
+        )
+        problems = _watch_console(page)
+        page.goto(f"{server.url}&seed=7")
+        page.wait_for_selector("body[data-ready='1']")
+        _play_by_clicking(page, engine, moves=3)
+        assert _board(page) == sorted(engine.occupied_cells())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        for selector in ["#board", "#slot-0", "#slot-1", "#slot-2", "#chart", "#new-game",
+                         "#budget", "#agent-move", "#candidates"]:  # fmt: skip
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, selector
+        browser.close()
+    assert problems == []
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_at_the_end_the_page_shows_the_agents_score_on_the_seed_and_the_chart(
+    server: WebServer, agent_dir: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    agent = load_agent(str(agent_dir))
+    expected = play_agent("eval", agent.network, evaluation_mcts(agent.config, 16), [5],
+                          agent.config.env)  # fmt: skip
+    engine = GameState(agent.config.env, initial_seed=5)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        problems = _watch_console(page)
+        page.goto(f"{server.url}&seed=5")
+        page.wait_for_selector("body[data-ready='1']")
+        page.select_option("#budget", "16")
+        _play_by_clicking(page, engine, moves=4)
+        assert page.get_attribute("#chart", "data-points") == "5"
+        assert page.text_content("#versus") == ""
+        _play_by_clicking(page, engine)
+        page.wait_for_function("document.getElementById('versus').dataset.score !== undefined")
+        versus = page.text_content("#versus") or ""
+        assert float(page.get_attribute("#versus", "data-score") or "nan") == expected.scores[0]
+        assert f"at 16 simulations ({expected.lengths[0]} moves)" in versus
+        assert versus.endswith(f"this game: {engine.game_score():g}")
+        moves = int(page.text_content("#moves") or 0)
+        assert page.get_attribute("#chart", "data-points") == str(moves + 1)
+        assert page.locator("#chart polyline").count() == 2
+        assert f"score {engine.game_score():g}" in (page.text_content("#chart-caption") or "")
+        browser.close()
+    assert problems == []
 
 
 def _page_actions(engine: GameState, seed: int, moves: int) -> list[int]:
