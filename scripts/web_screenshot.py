@@ -2,7 +2,10 @@
 moves, with its analysis shown, in Debian's Chromium.
 
     python scripts/web_screenshot.py [--agent models/laptop] [--seed 20240007] [--moves 12]
-        [--out docs/web-page.png]
+        [--width 1180] [--height 860] [--out docs/web-page.png]
+
+The phone picture in docs/playing.md: `--width 390 --height 844 --out docs/web-page-phone.png`
+(the whole page, scrolled).
 """
 
 import argparse
@@ -21,6 +24,8 @@ def main() -> None:
     parser.add_argument("--agent", default="models/laptop")
     parser.add_argument("--seed", type=int, default=20_240_007)
     parser.add_argument("--moves", type=int, default=12)
+    parser.add_argument("--width", type=int, default=1180)
+    parser.add_argument("--height", type=int, default=860)
     parser.add_argument("--out", type=Path, default=Path("docs/web-page.png"))
     args = parser.parse_args()
     chromium = shutil.which("chromium")
@@ -31,7 +36,10 @@ def main() -> None:
     thread.start()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1180, "height": 720})
+        phone = args.width < 600
+        page = browser.new_page(
+            viewport={"width": args.width, "height": args.height}, is_mobile=phone, has_touch=phone
+        )
         page.goto(f"{web.url}&seed={args.seed}")
         page.wait_for_selector("body[data-ready='1']")
         for move in range(args.moves):
@@ -39,7 +47,7 @@ def main() -> None:
             page.wait_for_function(f"document.getElementById('moves').textContent === '{move + 1}'")
         page.click("#hint")
         page.wait_for_function("document.getElementById('board').dataset.hint !== ''")
-        page.screenshot(path=str(args.out))
+        page.screenshot(path=str(args.out), full_page=phone)
         browser.close()
     web.server.should_exit = True
     thread.join(timeout=30)
