@@ -88,10 +88,12 @@ class RunConfig(BaseModel):
 
     @property
     def persistence_root(self) -> Path:
+        """Where runs are written (`persistence.ROOT_DATA_DIR`)."""
         return Path(self.persistence.ROOT_DATA_DIR)
 
     @property
     def per_beta_anneal_steps(self) -> int:
+        """Steps over which the prioritized-replay beta rises to 1 (all training by default)."""
         return self.replay.PER_BETA_ANNEAL_STEPS or self.train.MAX_TRAINING_STEPS
 
 

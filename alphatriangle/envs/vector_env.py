@@ -1,14 +1,4 @@
-"""`AlphaTriangleVector-v0`: many games stepped in one numba call, as a Gymnasium `VectorEnv`.
-
-Game `i` behaves exactly as `AlphaTriangle-v0` in a `SyncVectorEnv` would: the same
-observations, rewards, terminations, masks and seeds (`reset(seed=s)` gives game `i` seed
-`s + i`), with no Python object per game. Autoreset is Gymnasium 1.x's next-step mode: the
-step after a game ends resets it, ignores its action and returns reward 0; while a game
-waits for that reset its `action_masks()` row is all True (any action is accepted).
-
-Observations are written into preallocated arrays; with `copy=False` the arrays returned
-are those buffers, overwritten by the next call (as Gymnasium's `copy=False`).
-"""
+"""`AlphaTriangleVector-v0`: many games stepped in one numba call, as a Gymnasium `VectorEnv`."""
 
 from typing import Any
 
@@ -58,7 +48,17 @@ def _board_observation(
 
 
 class AlphaTriangleVectorEnv(VectorEnv[Observation, npt.NDArray[np.int64], npt.NDArray[Any]]):
-    """`num_envs` games over the batched core; see the module docstring for the semantics."""
+    """`num_envs` games over the batched core, in one numba call per step.
+
+    Game `i` behaves exactly as `AlphaTriangle-v0` in a `SyncVectorEnv` would: the same
+    observations, rewards, terminations, masks and seeds (`reset(seed=s)` gives game `i` seed
+    `s + i`), with no Python object per game. Autoreset is Gymnasium 1.x's next-step mode: the
+    step after a game ends resets it, ignores its action and returns reward 0; while a game
+    waits for that reset its `action_masks()` row is all True (any action is accepted).
+
+    Observations are written into preallocated arrays; with `copy=False` the arrays returned
+    are those buffers, overwritten by the next call (as Gymnasium's `copy=False`).
+    """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}  # noqa: RUF012
 

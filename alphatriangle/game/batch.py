@@ -43,14 +43,17 @@ class GameBatch:
 
     @property
     def score(self) -> npt.NDArray[np.int64]:
+        """[n] each game's points so far, as the rules count them."""
         return self.arrays.score
 
     @property
     def steps(self) -> npt.NDArray[np.int64]:
+        """[n] moves played in each game."""
         return self.arrays.steps
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
+        """[n] whether each game has ended (no shape in hand fits anywhere)."""
         return self.arrays.done
 
     @property
@@ -92,6 +95,7 @@ class GameBatch:
 
     @property
     def config(self) -> EnvConfig:
+        """The board, slots and rewards these games are played with."""
         return self.tables.config
 
     def reset(self, which: npt.NDArray[np.bool_] | None = None) -> None:

@@ -70,6 +70,7 @@ class GameState:
 
     @property
     def config(self) -> EnvConfig:
+        """The board, slots and rewards this game is played with."""
         return self._batch.config
 
     @property
@@ -79,6 +80,7 @@ class GameState:
 
     @property
     def current_step(self) -> int:
+        """Moves played since the game began."""
         return int(self._batch.steps[0])
 
     def reset(self, seed: int | None = None) -> None:
@@ -93,6 +95,7 @@ class GameState:
         return mask
 
     def valid_actions(self) -> set[int]:
+        """The legal actions (`slot * ROWS * COLS + row * COLS + col`); empty once over."""
         return {int(a) for a in np.flatnonzero(self.valid_action_mask())}
 
     def step(self, action: int, refill: Sequence[int] | None = None) -> tuple[float, bool]:
@@ -118,9 +121,11 @@ class GameState:
         return reward, bool(b.done[0])
 
     def is_over(self) -> bool:
+        """Whether no shape in hand fits anywhere (the game has ended)."""
         return bool(self._batch.done[0])
 
     def game_score(self) -> float:
+        """The game's points so far, as the rules count them (not the training reward)."""
         return float(self._batch.score[0])
 
     def occupied_cells(self) -> list[Cell]:
@@ -143,6 +148,8 @@ class GameState:
         return slot, *divmod(cell, self.config.COLS)
 
     def encode_action(self, slot: int, row: int, col: int) -> int:
+        """The action placing `slot`'s shape anchored at `(row, col)` (`decode_action`'s
+        inverse); a `ValueError` outside the slots or the board. Legal or not is not checked."""
         cfg = self.config
         if not (0 <= slot < cfg.NUM_SHAPE_SLOTS and 0 <= row < cfg.ROWS and 0 <= col < cfg.COLS):
             raise ValueError(f"({slot}, {row}, {col}) is outside the slots or the board")

@@ -149,6 +149,8 @@ class NeuralNetwork:
         return outputs
 
     def evaluate(self, state: GameState) -> PolicyValueOutput:
+        """One position: `({legal action: probability}, value)`, the value in points (the
+        discounted return the network expects from here)."""
         return self.evaluate_batch([state])[0]
 
     def get_weights(self) -> Weights:
@@ -156,6 +158,8 @@ class NeuralNetwork:
         return {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
 
     def set_weights(self, weights: Mapping[str, npt.NDArray[np.generic] | torch.Tensor]) -> None:
+        """Load a state dict (`get_weights`'s form, or tensors); every key must match the
+        model's. Inference copies are rebuilt on the next evaluation."""
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()}
         self.model.load_state_dict(state)
         self.model.eval()

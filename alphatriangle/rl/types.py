@@ -72,6 +72,7 @@ class Experiences:
 
     @classmethod
     def concatenate(cls, parts: list["Experiences"]) -> "Experiences":
+        """The rows of `parts`, one after another, in one record."""
         return cls(
             **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )

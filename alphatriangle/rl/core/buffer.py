@@ -73,6 +73,7 @@ class ExperienceBuffer:
         return self.size
 
     def is_ready(self) -> bool:
+        """Whether it holds enough examples to train on (`replay.MIN_SIZE_TO_TRAIN`)."""
         return self.size >= self.settings.min_size_to_train
 
     def add_batch(self, experiences: Experiences) -> None:

@@ -232,6 +232,7 @@ class Trainer:
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what `get_state` saved (a resumed run continues its optimizer)."""
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])

@@ -58,7 +58,14 @@ class _Trajectory:
 
 
 class SelfPlayWorker:
-    """Self-play with the latest weights it was sent; see the module docstring."""
+    """`GAMES_PER_WORKER` games played at once with the latest weights it was sent.
+
+    Each move is one batched search over all its games (playout cap randomisation: some
+    moves get the full budget, the rest a cheap one; only full ones become training examples).
+    Games that began before the trainer reached `PLANNER_WARM_START_STEPS` are played by the
+    planner instead. A finished game is returned with its examples (n-step value targets) by
+    `run_episodes` / `run_for`, and a new game takes its place at once.
+    """
 
     def __init__(
         self,
@@ -113,9 +120,11 @@ class SelfPlayWorker:
         self.stats_collector = stats_collector
 
     def set_current_trainer_step(self, global_step: int) -> None:
+        """The trainer's step now: it ends the planner warm start and tags what is played."""
         self.current_trainer_step = global_step
 
     def get_weights(self) -> Weights:
+        """The weights this worker plays with."""
         return self.network.get_weights()
 
     def play_for(self, seconds: float) -> tuple[int, int]:
