@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from alphatriangle.game import GameState
 from alphatriangle.ui.replay import MovePlayed
 from alphatriangle.web.agent_games import MAX_WAITING, AgentGames, AgentGamesBusyError
 from alphatriangle.web.analysis import AgentSource
-from alphatriangle.web.server import WebServer, bind_server
+from alphatriangle.web.server import WebServer, bind_server, server_on
 
 CLI = [sys.executable, "-m", "alphatriangle"]
 CHROMIUM = shutil.which("chromium")
@@ -47,19 +48,35 @@ def agent_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return DataManager(PathManager(root, "web")).save_checkpoint(state, network.get_weights(), {})
 
 
-@pytest.fixture(scope="module")
-def server(agent_dir: Path) -> Iterator[WebServer]:
-    web = bind_server(str(agent_dir), agent_dir.parents[3])
+@contextmanager
+def _running(web: WebServer) -> Iterator[WebServer]:
+    """`web` serving on a thread until the block ends."""
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if web.server.started:
-            break
-        threading.Event().wait(0.05)
-    assert web.server.started
-    yield web
-    web.server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        _wait_for(lambda: bool(web.server.started), seconds=10)
+        yield web
+    finally:
+        web.server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(agent_dir: Path) -> Iterator[WebServer]:
+    with _running(bind_server(str(agent_dir), agent_dir.parents[3])) as web:
+        yield web
+
+
+@pytest.fixture
+def everywhere(agent_dir: Path) -> Iterator[WebServer]:
+    """The server as `--host 0.0.0.0` makes it (the names it answers to, the address it
+    prints), listening on loopback only: tests send nothing outside the loopback range."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    source = AgentSource(str(agent_dir), agent_dir.parents[3])
+    with _running(server_on(source, sock, "0.0.0.0")) as web:
+        yield web
 
 
 def _call(
@@ -107,30 +124,49 @@ def test_the_site_icon_is_answered_without_the_token_but_not_to_a_foreign_host(
     assert status == 403 and "Host" in body["error"]
 
 
-def test_bound_to_all_interfaces_it_answers_to_the_machines_own_names(agent_dir: Path) -> None:
+def test_bound_to_all_interfaces_it_answers_to_the_machines_own_names(
+    everywhere: WebServer,
+) -> None:
     """`--host 0.0.0.0`: the Host header another device sends (this machine's name), carried
     over a loopback socket, gets the page with the token and a 403 without it; a foreign
     name is refused; the printed address is one another device can open."""
-    web = bind_server(str(agent_dir), agent_dir.parents[3], host="0.0.0.0")
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if web.server.started:
-                break
-            threading.Event().wait(0.05)
-        port = web.sock.getsockname()[1]
-        assert "//0.0.0.0:" not in web.url and f":{port}/?token=" in web.url
-        machine = f"{socket.gethostname()}:{port}"
-        status, page = _call(web, "GET", f"/?token={web.token}", host=machine)
-        assert status == 200 and '<svg id="board">' in page
-        status, body = _call(web, "GET", "/", host=machine)
-        assert status == 403 and "token" in body["error"]
-        status, body = _call(web, "GET", f"/?token={web.token}", host=f"evil.example:{port}")
-        assert status == 403 and "Host" in body["error"]
-    finally:
-        web.server.should_exit = True
-        thread.join(timeout=30)
+    web = everywhere
+    port = web.sock.getsockname()[1]
+    assert "//0.0.0.0:" not in web.url and f":{port}/?token=" in web.url
+    machine = f"{socket.gethostname()}:{port}"
+    status, page = _call(web, "GET", f"/?token={web.token}", host=machine)
+    assert status == 200 and '<svg id="board">' in page
+    status, body = _call(web, "GET", "/", host=machine)
+    assert status == 403 and "token" in body["error"]
+    status, body = _call(web, "GET", f"/?token={web.token}", host=f"evil.example:{port}")
+    assert status == 403 and "Host" in body["error"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_another_device_opens_the_page_by_the_machines_name_and_plays(
+    everywhere: WebServer,
+) -> None:
+    """Chromium opens `http://<this machine's name>:PORT/?token=...` as a phone on the same
+    network would; its resolver maps the name to 127.0.0.1, so the Host header is the
+    machine's name and the traffic stays on loopback."""
+    from playwright.sync_api import sync_playwright
+
+    name, port = socket.gethostname(), everywhere.sock.getsockname()[1]
+    engine = GameState(load_run_config("quick").env, initial_seed=7)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {name} 127.0.0.1"],
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True)  # fmt: skip
+        problems = _watch_console(page)
+        page.goto(f"http://{name}:{port}/?token={everywhere.token}&seed=7")
+        page.wait_for_selector("body[data-ready='1']")
+        _play_by_clicking(page, engine, moves=3)
+        assert _board(page) == sorted(engine.occupied_cells())
+        browser.close()
+    assert problems == []
 
 
 def test_bad_requests_get_a_clear_error_and_leave_the_game_as_it_was(server: WebServer) -> None:

@@ -113,11 +113,18 @@ def bind_server(agent: str, root: Path, host: str = LOOPBACK, port: int = 0) -> 
         sock.close()
         raise UserError(f"cannot listen on {host}:{port} ({error}); pick another --port") from None
     sock.listen(64)
-    bound = sock.getsockname()[1]
+    return server_on(source, sock, host)
+
+
+def server_on(source: AgentSource, sock: socket.socket, host: str) -> WebServer:
+    """The server on a listening socket, answering as one bound to `host` does: the Host
+    names it accepts and the address it prints follow `host` (the tests listen on loopback
+    as a server bound to all interfaces)."""
+    port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
-    app = create_app(source, token, allowed_hosts(host, bound))
+    app = create_app(source, token, allowed_hosts(host, port))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    url = f"http://{shown_address(host)}:{bound}/?token={token}"
+    url = f"http://{shown_address(host)}:{port}/?token={token}"
     return WebServer(url, token, sock, uvicorn.Server(config))
 
 
