@@ -2,7 +2,8 @@
 
 A session is its seed and the actions played; the engine's `GameState` holds the position.
 Undo replays the seed's game without the last action (the same refills, since they come from
-the seed), so nothing but the actions needs keeping.
+the seed), so nothing but the actions needs keeping. Beside them a session notes the score and
+the agent's value of each position reached (the page's chart), as they were when reached.
 """
 
 import secrets
