@@ -1,9 +1,9 @@
 """The agent's own game on the seed a person played, so the page can say what it scored there.
 
-The game is `eval`'s game for that seed at that budget (the same refills, search settings and
-search streams: `play_suite` for one seed), played in the background on one thread, a move at
-a time between the page's own searches (they share the search lock), and kept by (agent,
-seed, budget), so asking again costs nothing.
+The game is `eval`'s game for that seed at that budget (`play_suite` for one seed with
+`eval`'s chooser: the same refills, search settings and search streams), played in the
+background on one thread, a move at a time between the page's own searches (they share the
+search lock), and kept by (agent, seed, budget), so asking again costs nothing.
 """
 
 import logging
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from alphatriangle.evaluation.checkpoints import Agent
-from alphatriangle.evaluation.suite import AgentChooser, evaluation_mcts
+from alphatriangle.evaluation.suite import AgentChooser, evaluation_mcts, play_suite
 from alphatriangle.game import GameBatch
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ GameKey = tuple[str, int, int]
 
 class AgentGamesBusyError(Exception):
     """Too many games are waiting to be played; the message says so."""
+
+
+class _ClosingError(Exception):
+    """The games are closing: the game being played ends where it is, unfinished."""
 
 
 @dataclass
@@ -101,24 +106,28 @@ class AgentGames:
             game, agent = item
             try:
                 self._play(game, agent)
+            except _ClosingError:
+                return
             except Exception as error:
                 logger.exception("the agent's game on seed %d failed", game.seed)
                 with game.lock:
                     game.error, game.done = str(error), True
 
     def _play(self, game: AgentGame, agent: Agent) -> None:
-        """`play_suite`'s loop for one seed, one move per hold of the search lock."""
+        """`play_suite` on the one seed, each move searched under the search lock and the
+        game's progress noted before it (`_ClosingError` when the games are closing)."""
         env = agent.config.env
         mcts = evaluation_mcts(agent.config, game.simulations)
         choose = AgentChooser(agent.network, mcts, env, [game.seed])
-        batch = GameBatch.new(1, env, seeds=[game.seed])
-        while not batch.done.all():
+
+        def move(batch: GameBatch) -> npt.NDArray[np.int64]:
             if self.stopping.is_set():
-                return
-            with self.search_lock:
-                actions = np.where(batch.done, -1, choose(batch))
-            batch.step(actions)
+                raise _ClosingError
             with game.lock:
                 game.moves, game.score = int(batch.steps[0]), float(batch.score[0])
+            with self.search_lock:
+                return choose(batch)
+
+        result = play_suite(agent.name, [game.seed], move, env)
         with game.lock:
-            game.done = True
+            game.moves, game.score, game.done = result.lengths[0], result.scores[0], True
