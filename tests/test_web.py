@@ -149,23 +149,14 @@ def test_another_device_opens_the_page_by_the_machines_name_and_plays(
     """Chromium opens `http://<this machine's name>:PORT/?token=...` as a phone on the same
     network would; its resolver maps the name to 127.0.0.1, so the Host header is the
     machine's name and the traffic stays on loopback."""
-    from playwright.sync_api import sync_playwright
-
     name, port = socket.gethostname(), everywhere.sock.getsockname()[1]
     engine = GameState(load_run_config("quick").env, initial_seed=7)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {name} 127.0.0.1"],
-        )
-        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                has_touch=True)  # fmt: skip
-        problems = _watch_console(page)
-        page.goto(f"http://{name}:{port}/?token={everywhere.token}&seed=7")
-        page.wait_for_selector("body[data-ready='1']")
+    with _opened_page(
+        f"http://{name}:{port}/?token={everywhere.token}&seed=7", width=390, height=844,
+        phone=True, chromium_args=(f"--host-resolver-rules=MAP {name} 127.0.0.1",),
+    ) as (page, problems):  # fmt: skip
         _play_by_clicking(page, engine, moves=3)
         assert _board(page) == sorted(engine.occupied_cells())
-        browser.close()
     assert problems == []
 
 
@@ -341,6 +332,38 @@ def _watch_console(page: Any) -> list[str]:
     return problems
 
 
+@contextmanager
+def _opened_page(
+    url: str,
+    width: int = 1200,
+    height: int = 800,
+    phone: bool = False,
+    chromium_args: tuple[str, ...] = (),
+) -> Iterator[tuple[Any, list[str]]]:
+    """Debian's Chromium on `url` with the page ready, and the console's problems as they
+    come (`_watch_console`); `phone` emulates a touch screen."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *chromium_args])
+        try:
+            page = browser.new_page(
+                viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
+            )
+            problems = _watch_console(page)
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']")
+            yield page, problems
+        finally:
+            browser.close()
+
+
+def _nth_move(state: GameState, move: int) -> int:
+    """The browser tests' rule for a person's move: a fixed pick from the sorted legal list."""
+    legal = sorted(state.valid_actions())
+    return legal[(7 * move) % len(legal)]
+
+
 def _board(page: Any) -> list[tuple[int, int]]:
     cells = page.eval_on_selector_all(
         "#board polygon.cell[data-filled='1']", "els => els.map(e => [+e.dataset.r, +e.dataset.c])"
@@ -352,19 +375,11 @@ def _board(page: Any) -> list[tuple[int, int]]:
 def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
     server: WebServer, agent_dir: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     env = load_run_config("quick").env
     engine = GameState(env, initial_seed=7)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        problems = _watch_console(page)
-        page.goto(f"{server.url}&seed=7")
-        page.wait_for_selector("body[data-ready='1']")
+    with _opened_page(f"{server.url}&seed=7") as (page, problems):
         for move in range(20):
-            legal = sorted(engine.valid_actions())
-            slot, row, col = engine.decode_action(legal[(7 * move) % len(legal)])
+            slot, row, col = engine.decode_action(_nth_move(engine, move))
             page.keyboard.press(str(slot + 1))
             page.click(f"#board polygon.cell[data-r='{row}'][data-c='{col}']")
             page.wait_for_function(f"document.getElementById('moves').textContent === '{move + 1}'")
@@ -402,20 +417,12 @@ def test_a_person_plays_twenty_moves_by_clicking_and_asks_the_agent(
         hint = int(page.get_attribute("#board", "data-hint") or -1)
         assert hint == _eval_moves(agent_dir, SEED, 16)[0]
         assert page.locator("#candidates tr.candidate").count() >= 1
-        browser.close()
     assert problems == []
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
 def test_each_candidate_rank_is_drawn_once_where_two_share_an_anchor(server: WebServer) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        problems = _watch_console(page)
-        page.goto(f"{server.url}&seed={SHARED_ANCHOR_SEED}")
-        page.wait_for_selector("body[data-ready='1']")
+    with _opened_page(f"{server.url}&seed={SHARED_ANCHOR_SEED}") as (page, problems):
         page.select_option("#budget", "16")
         page.click("#analyse")
         page.wait_for_selector("#candidates tr.candidate")
@@ -426,7 +433,6 @@ def test_each_candidate_rank_is_drawn_once_where_two_share_an_anchor(server: Web
         assert len({(r, c) for r, c, _ in labels}) == len(labels), labels
         ranks = sorted(int(rank) for _, _, text in labels for rank in text.split(","))
         assert ranks == list(range(1, shown + 1)), labels
-        browser.close()
     assert problems == []
 
 
@@ -435,8 +441,7 @@ def _play_by_clicking(page: Any, engine: GameState, moves: int | None = None) ->
     checking the page's move count after each."""
     move = start = int(page.text_content("#moves") or 0)
     while not engine.is_over() and (moves is None or move < start + moves):
-        legal = sorted(engine.valid_actions())
-        slot, row, col = engine.decode_action(legal[(7 * move) % len(legal)])
+        slot, row, col = engine.decode_action(_nth_move(engine, move))
         page.click(f"#slot-{slot}")
         page.click(f"#board polygon.cell[data-r='{row}'][data-c='{col}']")
         move += 1
@@ -447,17 +452,9 @@ def _play_by_clicking(page: Any, engine: GameState, moves: int | None = None) ->
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
 @pytest.mark.parametrize("width", [360, 390])
 def test_the_page_fits_a_phone_and_plays_by_tapping(server: WebServer, width: int) -> None:
-    from playwright.sync_api import sync_playwright
-
     engine = GameState(load_run_config("quick").env, initial_seed=7)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(
-            viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True
-        )
-        problems = _watch_console(page)
-        page.goto(f"{server.url}&seed=7")
-        page.wait_for_selector("body[data-ready='1']")
+    url = f"{server.url}&seed=7"
+    with _opened_page(url, width=width, height=844, phone=True) as (page, problems):
         _play_by_clicking(page, engine, moves=3)
         assert _board(page) == sorted(engine.occupied_cells())
         assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -465,7 +462,6 @@ def test_the_page_fits_a_phone_and_plays_by_tapping(server: WebServer, width: in
                          "#budget", "#agent-move", "#candidates"]:  # fmt: skip
             box = page.locator(selector).bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, selector
-        browser.close()
     assert problems == []
 
 
@@ -473,18 +469,11 @@ def test_the_page_fits_a_phone_and_plays_by_tapping(server: WebServer, width: in
 def test_at_the_end_the_page_shows_the_agents_score_on_the_seed_and_the_chart(
     server: WebServer, agent_dir: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     agent = load_agent(str(agent_dir))
     expected = play_agent("eval", agent.network, evaluation_mcts(agent.config, 16), [5],
                           agent.config.env)  # fmt: skip
     engine = GameState(agent.config.env, initial_seed=5)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        problems = _watch_console(page)
-        page.goto(f"{server.url}&seed=5")
-        page.wait_for_selector("body[data-ready='1']")
+    with _opened_page(f"{server.url}&seed=5") as (page, problems):
         page.select_option("#budget", "16")
         _play_by_clicking(page, engine, moves=4)
         assert page.get_attribute("#chart", "data-points") == "5"
@@ -499,7 +488,6 @@ def test_at_the_end_the_page_shows_the_agents_score_on_the_seed_and_the_chart(
         assert page.get_attribute("#chart", "data-points") == str(moves + 1)
         assert page.locator("#chart polyline").count() == 2
         assert f"score {engine.game_score():g}" in (page.text_content("#chart-caption") or "")
-        browser.close()
     assert problems == []
 
 
@@ -508,8 +496,7 @@ def _page_actions(engine: GameState, seed: int, moves: int) -> list[int]:
     state = GameState(engine.config, initial_seed=seed)
     actions = []
     for move in range(moves):
-        legal = sorted(state.valid_actions())
-        action = legal[(7 * move) % len(legal)]
+        action = _nth_move(state, move)
         state.step(action)
         actions.append(action)
     return actions
