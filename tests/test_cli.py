@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -158,17 +159,30 @@ def test_version() -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("alphatriangle ")
 
 
-def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "engine.json"
+def _bench(
+    tmp_path: Path, args: list[str], timeout: int = 600, on_ray: bool = False
+) -> tuple[dict[str, Any], str]:
+    """`alphatriangle bench ARGS --out FILE` in a process of its own (joining the test
+    session's Ray with `on_ray`): the JSON report it wrote and what it printed."""
+    out = tmp_path / "bench.json"
+    env = dict(os.environ)
+    if on_ray:
+        import ray
+
+        env["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
     proc = subprocess.run(
-        [*CLI, "bench", "engine", "--seconds", "0.2", "--batch-size", "64", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [*CLI, "bench", *args, "--out", str(out)],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
+    report, printed = _bench(
+        tmp_path, ["engine", "--seconds", "0.2", "--batch-size", "64"], timeout=300
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "batched_speedup" in proc.stdout
-    report = json.loads(out.read_text())
+    assert "batched_speedup" in printed
     names = [row["implementation"] for row in report["results"]]
     assert names == ["batched core (64 games)", "GameState object API", "pure-Python baseline"]
     assert all(row["moves"] > 0 and row["moves/s"] > 0 for row in report["results"])
@@ -176,29 +190,18 @@ def test_bench_engine_prints_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_bench_planner_prints_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "planner.json"
-    proc = subprocess.run(
-        [*CLI, "bench", "planner", "--games", "4", "--beam", "4", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(out.read_text())
+    report, printed = _bench(tmp_path, ["planner", "--games", "4", "--beam", "4"], timeout=300)
     assert [row["beam"] for row in report["results"]] == [2, 4, 8]
     assert all(row["games"] == 4 and row["moves/s"] > 0 for row in report["results"])
     main = report["results"][1]
     assert report["summary"]["games_per_second"] == pytest.approx(main["games/s"])
-    assert "moves_per_second" in proc.stdout
+    assert "moves_per_second" in printed
 
 
 def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "search.json"
-    proc = subprocess.run(
-        [*CLI, "bench", "search", "--seconds", "0.1", "--games", "4", "--simulations", "4",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(out.read_text())
+    report, _ = _bench(
+        tmp_path, ["search", "--seconds", "0.1", "--games", "4", "--simulations", "4"]
+    )
     names = [row["measurement"] for row in report["results"]]
     assert "network forward, batch 512" in names
     assert "search simulations, 4 games" in names
@@ -210,17 +213,12 @@ def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("ray_local")
 def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
-    import ray
-
-    out = tmp_path / "train.json"
-    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
-    proc = subprocess.run(
-        [*CLI, "bench", "train", "--seconds", "0.5", "--workers", "1", "--games", "2",
-         "--simulations", "2", "--batch-size", "16", "--device", "cpu", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, env=env,
+    report, _ = _bench(
+        tmp_path,
+        ["train", "--seconds", "0.5", "--workers", "1", "--games", "2", "--simulations", "2",
+         "--batch-size", "16", "--device", "cpu"],
+        on_ray=True,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(out.read_text())
     assert [row["measurement"] for row in report["results"]] == [
         "input pipeline samples",
         "Trainer.train_step samples",
@@ -238,24 +236,19 @@ def test_bench_train_prints_and_writes_json(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("ray_local")
 def test_bench_selfplay_measures_real_workers(tmp_path: Path) -> None:
-    import ray
-
-    out = tmp_path / "selfplay.json"
-    env = {**os.environ, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
-    proc = subprocess.run(
-        [*CLI, "bench", "selfplay", "--preset", "quick", "--seconds", "0.5", "--workers", "1",
-         "--games", "3", "--simulations", "4", "--device", "cpu", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, env=env,
+    report, printed = _bench(
+        tmp_path,
+        ["selfplay", "--preset", "quick", "--seconds", "0.5", "--workers", "1", "--games", "3",
+         "--simulations", "4", "--device", "cpu"],
+        on_ray=True,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(out.read_text())
     assert [row["worker"] for row in report["results"]] == ["0", "all"]
     summary = report["summary"]
     assert summary["workers"] == 1 and summary["games_per_worker"] == 3
     assert summary["positions_per_second"] > 0
     # Every position of a self-play move is searched with the full budget of 4 simulations.
     assert summary["simulations_per_second"] == pytest.approx(4 * summary["positions_per_second"])
-    assert "bench selfplay" in proc.stdout
+    assert "bench selfplay" in printed
 
 
 def test_bench_selfplay_refuses_an_absent_gpu_in_one_line(
@@ -325,14 +318,11 @@ print("still running", flush=True)
 
 
 def test_bench_scaling_prints_and_writes_json(tmp_path: Path) -> None:
-    out = tmp_path / "scaling.json"
-    proc = subprocess.run(
-        [*CLI, "bench", "scaling", "models/laptop", "--positions", "6", "--simulations", "2",
-         "--simulations", "8", "--set", "mcts.CHANCE_SAMPLING=capped", "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
+    report, _ = _bench(
+        tmp_path,
+        ["scaling", "models/laptop", "--positions", "6", "--simulations", "2", "--simulations",
+         "8", "--set", "mcts.CHANCE_SAMPLING=capped"],
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    report = json.loads(out.read_text())
     assert [row["sims"] for row in report["results"]] == [2, 8]
     assert all(0 <= row["agree %"] <= 100 for row in report["results"])
     assert report["summary"]["positions"] == 6
