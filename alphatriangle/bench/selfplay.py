@@ -52,7 +52,7 @@ def play_together(
 def run_selfplay_benchmark(
     settings: SelfPlayBenchSettings, out: Path, console: Console
 ) -> dict[str, Any]:
-    from alphatriangle.training.setup import init_ray, prepare_local_ray_environment
+    from alphatriangle.training.setup import ray_for_benchmark
 
     config, workers = settings.config, settings.workers
     selfplay = config.selfplay
@@ -60,9 +60,7 @@ def run_selfplay_benchmark(
         f"self-play: {settings.preset} preset, {workers} workers x {selfplay.GAMES_PER_WORKER} "
         f"games, {config.mcts.NUM_SIMULATIONS} simulations, network on {selfplay.DEVICE}"
     )
-    prepare_local_ray_environment()
-    started = init_ray(None)
-    try:
+    with ray_for_benchmark():
         import ray
 
         actor_class = remote_self_play_worker(num_cpus=1)
@@ -78,11 +76,6 @@ def run_selfplay_benchmark(
         gpu = GpuSampler()
         warm_up = min(WARM_UP_SECONDS, settings.seconds)
         played, elapsed = play_together(actors, warm_up, settings.seconds, measuring=gpu)
-    finally:
-        if started:
-            import ray
-
-            ray.shutdown()
     rows: list[dict[str, Any]] = [
         {"worker": str(i), "positions/s": p / elapsed, "simulations/s": s / elapsed}
         for i, (p, s) in enumerate(played)

@@ -166,7 +166,7 @@ class TrainBenchSettings:
 def run_train_benchmark(
     settings: TrainBenchSettings, out: Path, console: Console
 ) -> dict[str, Any]:
-    from alphatriangle.training.setup import init_ray, prepare_local_ray_environment
+    from alphatriangle.training.setup import ray_for_benchmark
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -180,17 +180,10 @@ def run_train_benchmark(
     )
     trained = trainer_rates(model, train, env, device, seconds)
     raw = raw_rate(model, train, env, device, seconds)
-    prepare_local_ray_environment()
-    started = init_ray(None)
-    try:
+    with ray_for_benchmark():
         one, together = self_play_scaling(
             model, config.mcts, config.selfplay, env, workers, 2 * seconds
         )
-    finally:
-        if started:
-            import ray
-
-            ray.shutdown()
     rows = [
         {"measurement": "input pipeline samples", "per second": trained.pipeline},
         {"measurement": "Trainer.train_step samples", "per second": trained.step},

@@ -2,6 +2,8 @@
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -45,6 +47,21 @@ def init_ray(ray_address: str | None) -> bool:
     else:
         ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
     return True
+
+
+@contextmanager
+def ray_for_benchmark() -> Iterator[None]:
+    """Ray for the block: the cluster at `$RAY_ADDRESS`, else a local one prepared as
+    training prepares it; shut down after the block only if the block started it."""
+    prepare_local_ray_environment()
+    started = init_ray(None)
+    try:
+        yield
+    finally:
+        if started:
+            import ray
+
+            ray.shutdown()
 
 
 def adjusted_worker_count(requested: int, cpus: int) -> int:
