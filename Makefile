@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 comma := ,
 
-.PHONY: setup examples example browser lint test faults train ab watch play bench docs clean
+.PHONY: setup examples example browser lint test faults train ab watch play bench docs diagrams clean
 
 # A venv with the package and the given extras; torch first and pinned exactly: an unpinned
 # torch pulls gigabytes of CUDA packages.
@@ -94,6 +94,11 @@ bench: setup
 # --strict: a broken link, a missing page or a stale API reference fails the build.
 docs: examples
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The docs' Mermaid diagrams drawn to SVG (docs/diagrams/), which the site shows offline; run
+# after editing a diagram (the build fails while one has no drawing). Needs npm and Chromium.
+diagrams: examples browser
+	$(BIN)/python scripts/render_diagrams.py
 
 clean:
 	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache .hypothesis

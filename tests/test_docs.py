@@ -1,5 +1,6 @@
 """The documentation site: `mkdocs build --strict` passes, every page the README promises is
-there, the API reference renders the classes people import, and a broken link fails."""
+there, the API reference renders the classes people import, the architecture diagram draws in
+Chromium with the network off, and a broken link or an undrawn diagram fails the build."""
 
 import os
 import re
@@ -7,6 +8,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
@@ -32,11 +35,17 @@ def _build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_the_site_builds_strictly_with_every_page_and_the_api_reference(tmp_path: Path) -> None:
-    site = tmp_path / "site"
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's site, built once for this module's tests."""
+    site = tmp_path_factory.mktemp("docs") / "site"
     proc = _build(ROOT / "mkdocs.yml", site)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "WARNING" not in proc.stderr
+    return site
+
+
+def test_the_site_builds_strictly_with_every_page_and_the_api_reference(site: Path) -> None:
     home = (site / "index.html").read_text()
     assert "What it reaches" in home and 'href="training/#learning-on-a-laptop"' in home
     for page in PAGES:
@@ -49,7 +58,37 @@ def test_the_site_builds_strictly_with_every_page_and_the_api_reference(tmp_path
         text = (site / "api" / page / "index.html").read_text()
         for name in names:
             assert re.search(rf'id="alphatriangle\.[\w.]*\b{name}"', text), (page, name)
-    assert 'class="mermaid"' in (site / "architecture" / "index.html").read_text()
+
+
+def test_the_architecture_diagram_draws_with_the_network_off(site: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium)")
+    refused: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(offline=True)
+            context.route(
+                re.compile(r"^(?!file:)"),
+                lambda route: (refused.append(route.request.url), route.abort()),
+            )
+            page = context.new_page()
+            page.goto((site / "architecture" / "index.html").as_uri())
+            drawing = page.locator("div.diagram svg")
+            drawing.wait_for()
+            box = drawing.bounding_box()
+            labels = drawing.text_content() or ""
+            body = page.locator("article").inner_text()
+        finally:
+            browser.close()
+    assert box is not None and box["width"] > 300 and box["height"] > 200, box
+    for label in ("SelfPlayWorker", "ExperienceBuffer", "Trainer", "MLflow store"):
+        assert label in labels, labels
+    assert "flowchart" not in body and "-->" not in body
+    assert [url for url in refused if url.endswith(".js")] == [], "the page needs remote scripts"
 
 
 def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
@@ -61,3 +100,25 @@ def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
     proc = _build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert proc.returncode != 0
     assert "no-such-page.md" in proc.stderr
+
+
+def test_a_diagram_with_no_drawing_fails_the_build_with_the_command_that_draws_it() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from mkdocs.exceptions import PluginError
+    from mkdocs_hooks import drawing_name, with_drawings
+
+    drawn = "flowchart LR\n    A --> B\n"
+    assert drawing_name(drawn) == "a73441da373d3f60"  # sha256 of the source, 16 hex digits
+    page = f"Text.\n\n```mermaid\n{drawn}```\n"
+    missing = rf"docs/diagrams/{drawing_name(drawn)}.svg; run `make diagrams`"
+    with pytest.raises(PluginError, match=missing):
+        with_drawings(page, "new.md")
+    drawn_ones = [
+        source
+        for page in (ROOT / "docs").rglob("*.md")
+        for source in re.findall(r"^```mermaid\n(.*?)^```", page.read_text(), re.M | re.S)
+    ]
+    assert drawn_ones, "the docs have no Mermaid diagram left to check"
+    name = drawing_name(drawn_ones[0])
+    placeholder = with_drawings(f"```mermaid\n{drawn_ones[0]}```\n", "architecture.md")
+    assert placeholder == f'<div class="diagram" data-drawing="{name}"></div>\n'
