@@ -22,7 +22,10 @@ from mkdocs_hooks import DIAGRAMS, ROOT, drawing_name, mermaid_sources
 from playwright.sync_api import sync_playwright
 
 MERMAID_VERSION = "12.4.0"
-MERMAID_INTEGRITY = "sha512-j2gvsGUFeS/53WdYLl9H5G2YtMZX9G/PlCvV3E5Pf4j5XSnK19DwazU6wki7OTcKeYKed7+qujRDLhy8NV2zBg=="
+MERMAID_INTEGRITY = (
+    "sha512-j2gvsGUFeS/53WdYLl9H5G2YtMZX9G/PlCvV3E5Pf4j5XSnK19Dw"
+    "azU6wki7OTcKeYKed7+qujRDLhy8NV2zBg=="
+)
 
 
 def mermaid_script(directory: Path) -> str:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,10 +72,12 @@ def test_the_architecture_diagram_draws_with_the_network_off(site: Path) -> None
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             context = browser.new_context(offline=True)
-            context.route(
-                re.compile(r"^(?!file:)"),
-                lambda route: (refused.append(route.request.url), route.abort()),
-            )
+
+            def refuse(route: Any) -> None:
+                refused.append(route.request.url)
+                route.abort()
+
+            context.route(re.compile(r"^(?!file:)"), refuse)
             page = context.new_page()
             page.goto((site / "architecture" / "index.html").as_uri())
             drawing = page.locator("div.diagram svg")

@@ -1,6 +1,8 @@
 """The training pipeline end to end: real Ray, a real MLflow store and server, TensorBoard."""
 
+import ipaddress
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +23,7 @@ from alphatriangle.training import TrainingLoop, run_training, setup_training_co
 
 pytestmark = pytest.mark.usefixtures("ray_local")
 CLI = [sys.executable, "-m", "alphatriangle"]
+LOOPBACK = "127.0.0.1"
 
 
 def _config(root: Path, *extra: str) -> RunConfig:
@@ -237,31 +240,116 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
         server.wait(timeout=60)
 
 
-def test_a_two_node_cluster_runs_workers_on_both_nodes(tmp_path: Path) -> None:
+def _listening_addresses(pids: set[int]) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The local addresses on which the processes `pids` listen (TCP) or receive (UDP), an
+    IPv4 address mapped into IPv6 as itself."""
+    import psutil
+
+    addresses = {
+        ipaddress.ip_address(connection.laddr.ip)
+        for connection in psutil.net_connections("inet")
+        if connection.pid in pids
+        and isinstance(connection.laddr, tuple)
+        and connection.laddr
+        and (connection.status == psutil.CONN_LISTEN or connection.type == socket.SOCK_DGRAM)
+    }
+    return {
+        a.ipv4_mapped if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped else a
+        for a in addresses
+    }
+
+
+def _cluster_actors(gcs_address: str) -> list[dict[str, Any]]:
+    """Every actor the cluster at `gcs_address` knows, read from its GCS (this process stays
+    joined to its own Ray)."""
+    from ray._private.state import GlobalState
+    from ray._raylet import GcsClientOptions  # type: ignore[attr-defined]
+
+    state = GlobalState()  # type: ignore[no-untyped-call]
+    state._initialize_global_state(GcsClientOptions.create(gcs_address, None, True, False))
+    try:
+        return list(state.actor_table(None).values())
+    finally:
+        state.disconnect()  # type: ignore[no-untyped-call]
+
+
+def _alive(actors: list[dict[str, Any]], class_name: str) -> list[dict[str, Any]]:
+    return [a for a in actors if a["State"] == "ALIVE" and a["ActorClassName"] == class_name]
+
+
+def test_a_cluster_that_loses_a_node_mid_run_replaces_its_actors_and_completes(
+    tmp_path: Path,
+) -> None:
+    """Workers spread over a head and a second node, all on 127.0.0.1; the node is removed
+    without warning mid-run: its actors are replaced on the head and the run completes."""
+    import psutil
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(
-        initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
+        initialize_head=True,
+        head_node_args={"num_cpus": 2, "include_dashboard": False, "node_ip_address": LOOPBACK},
     )
-    cluster.add_node(num_cpus=2)
-    try:
-        proc = subprocess.run(
-            [*CLI, "train", "--preset", "quick", "--run-name", "cluster", "--max-steps", "5",
+    assert cluster.head_node is not None
+    head = cluster.head_node.node_id
+    node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK)
+    paths = PathManager(tmp_path, "cluster")
+    log = tmp_path / "train.out"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*CLI, "train", "--preset", "quick", "--run-name", "cluster", "--max-steps", "1000000",
              "--workers", "2", "--set", f"persistence.ROOT_DATA_DIR={tmp_path}",
+             "--set", "train.MAX_TRAINING_MINUTES=0.4", "--set", "replay.CAPACITY=50000",
+             "--set", "train.CHECKPOINT_SAVE_FREQ_STEPS=50", "--set", "evaluation.FREQ_STEPS=100",
              "--ray-address", cluster.address],
-            capture_output=True, text=True, timeout=600,
+            stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        log = (PathManager(tmp_path, "cluster").logs_dir / "cluster.log").read_text()
-        nodes = {
-            line.rsplit(" on node ", 1)[1]
-            for line in log.splitlines()
-            if "self-play worker" in line and " on node " in line
-        }
-        assert len(nodes) == 2, log[-3000:]
-        assert {node.node_id for node in cluster.list_all_nodes()} == nodes  # type: ignore[no-untyped-call]
+    try:
+        run_log = paths.logs_dir / "cluster.log"
+
+        def worker_nodes() -> dict[str, str]:
+            text = run_log.read_text() if run_log.is_file() else ""
+            return dict(re.findall(r"self-play worker (\d+): pid \d+ on node (\w+)", text))
+
+        wait_for(lambda: len(worker_nodes()) == 2, 240, "two self-play workers")
+        assert set(worker_nodes().values()) == {n.node_id for n in cluster.list_all_nodes()}
+        wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
+        tree = {psutil.Process().pid, *(c.pid for c in psutil.Process().children(recursive=True))}
+        listening = _listening_addresses(tree)
+        assert listening and all(address.is_loopback for address in listening), listening
+        lost = [
+            actor["ActorClassName"]
+            for actor in _cluster_actors(cluster.address)
+            if actor["State"] == "ALIVE" and actor["Address"]["NodeID"] == node.node_id
+        ]
+        cluster.remove_node(node, allow_graceful=False)
+        wait_for(lambda: " restarted" in run_log.read_text(), 120, "a worker restarted")
+        wait_for(
+            lambda: len(_alive(_cluster_actors(cluster.address), "SelfPlayWorker")) == 2,
+            120, "two live self-play workers",
+        )  # fmt: skip
+        survivors = _alive(_cluster_actors(cluster.address), "SelfPlayWorker")
+        assert proc.poll() is None, "the run ended before its worker was replaced"
+        assert proc.wait(timeout=240) == 0, log.read_text()[-3000:]
     finally:
-        cluster.shutdown()  # type: ignore[no-untyped-call]
+        if proc.poll() is None:
+            proc.kill()
+        cluster.shutdown()
+    text = run_log.read_text()
+    lost_worker = next(w for w, n in worker_nodes().items() if n == node.node_id)
+    assert "SelfPlayWorker" in lost, lost
+    failed = text.index(f"self-play worker {lost_worker} failed")
+    assert text.index(f"self-play worker {lost_worker} restarted", failed) > failed
+    if "StatsCollector" in lost:
+        assert "the stats collector failed" in text and "replaced it (1 of 3)" in text, text
+    assert re.search(r"run cluster completed at step \d+", text), text[-3000:]
+    assert {a["Address"]["NodeID"] for a in survivors} == {head}
+    state = _latest_state(tmp_path, "cluster")
+    counters = state["counters"]
+    saved = buffer_from_file(paths.buffer_path)
+    assert saved.global_step == counters["global_step"]
+    assert 0 < saved.size == counters["experiences_added"] < 50_000
+    final = DataManager(paths).load_initial_state()
+    assert final.checkpoint is not None and final.weights is not None
 
 
 def test_worker_count_and_trainer_threads_fit_the_cpus() -> None:

@@ -116,6 +116,7 @@ class WorkerManager:
                 self.workers[worker_id] = self._create(worker_id)
                 self.replacements += 1
                 self.submit_task(worker_id)
+                logger.info("self-play worker %d restarted", worker_id)
 
     def get_completed_tasks(self, timeout: float) -> list[tuple[int, SelfPlayBatch]]:
         """Finished tasks' results (waiting up to `timeout` s for the first one); a task whose
