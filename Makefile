@@ -8,12 +8,11 @@ comma := ,
 .PHONY: setup examples example browser lint kernels test faults train ab watch play bench docs diagrams clean
 
 # A venv with the package and the given extras; torch first and pinned exactly: an unpinned
-# torch pulls gigabytes of CUDA packages. No byte-compiling of every installed file (22 s of
-# a fresh install): Python compiles the modules it imports when it first imports them.
+# torch pulls gigabytes of CUDA packages.
 define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile torch==2.13.0
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[$(1)]'
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[$(1)]'
 endef
 
 $(STAMP): pyproject.toml

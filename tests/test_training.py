@@ -259,6 +259,20 @@ def _listening_addresses(pids: set[int]) -> set[ipaddress.IPv4Address | ipaddres
     }
 
 
+def _own_process_tree() -> set[int]:
+    import psutil
+
+    me = psutil.Process()
+    return {me.pid, *(child.pid for child in me.children(recursive=True))}
+
+
+def test_the_tests_local_ray_listens_on_loopback_only() -> None:
+    """The session's local Ray (and the actors earlier tests of this process left alive)
+    bind nothing but loopback addresses."""
+    listening = _listening_addresses(_own_process_tree())
+    assert listening and all(address.is_loopback for address in listening), listening
+
+
 def _cluster_actors(gcs_address: str) -> list[dict[str, Any]]:
     """Every actor the cluster at `gcs_address` knows, read from its GCS (this process stays
     joined to its own Ray)."""
@@ -282,7 +296,6 @@ def test_a_cluster_that_loses_a_node_mid_run_replaces_its_actors_and_completes(
 ) -> None:
     """Workers spread over a head and a second node, all on 127.0.0.1; the node is removed
     without warning mid-run: its actors are replaced on the head and the run completes."""
-    import psutil
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(
@@ -313,8 +326,7 @@ def test_a_cluster_that_loses_a_node_mid_run_replaces_its_actors_and_completes(
         wait_for(lambda: len(worker_nodes()) == 2, 240, "two self-play workers")
         assert set(worker_nodes().values()) == {n.node_id for n in cluster.list_all_nodes()}
         wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
-        tree = {psutil.Process().pid, *(c.pid for c in psutil.Process().children(recursive=True))}
-        listening = _listening_addresses(tree)
+        listening = _listening_addresses(_own_process_tree())
         assert listening and all(address.is_loopback for address in listening), listening
         lost = [
             actor["ActorClassName"]
