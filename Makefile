@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 comma := ,
 
-.PHONY: setup examples example browser lint kernels test faults train ab watch play bench docs diagrams clean
+.PHONY: setup examples example browser lint test faults train ab watch play bench docs diagrams clean
 
 # A venv with the package and the given extras; torch first and pinned exactly: an unpinned
 # torch pulls gigabytes of CUDA packages.
@@ -40,17 +40,10 @@ lint: examples
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-# The numba kernels compiled into numba's cache, so no test waits for them.
-kernels: examples
-	$(BIN)/python tests/kernels.py
-
 # Two pytest processes (pytest-xdist), each with its own local Ray: one alone left a third
-# of this 2-core machine idle while tests waited on processes they had started. Before them,
-# side by side: the install beside Chromium's, then the (one-core) type check beside the
-# kernels' compilation.
+# of this 2-core machine idle while tests waited on processes they had started.
 TEST_WORKERS ?= 2
-test:
-	$(MAKE) --jobs=3 --output-sync=target lint kernels browser
+test: lint browser
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Fault injection in full: SIGKILL a training run 20 times and resume it each time.

@@ -89,16 +89,52 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, ray_local: None) -> Pa
     return root
 
 
+def _warm_up_baselines() -> None:
+    from alphatriangle.config import EnvConfig
+    from alphatriangle.evaluation.suite import play_baseline
+
+    for policy in ("random", "greedy", "planner"):
+        play_baseline(policy, [1], EnvConfig())
+
+
+def _warm_up_search() -> None:
+    from alphatriangle.config import load_run_config
+    from alphatriangle.evaluation.suite import evaluation_mcts, play_agent
+    from alphatriangle.nn import NeuralNetwork
+
+    config = load_run_config("quick")
+    network = NeuralNetwork(config.model, config.env, device="cpu")
+    for root in ("gumbel", "puct"):
+        mcts = evaluation_mcts(config, 4).model_copy(update={"ROOT_SELECTION": root})
+        play_agent("warm-up", network, mcts, [1], config.env)
+
+
+def _warm_up_environments() -> None:
+    import numpy as np
+
+    from alphatriangle.config import EnvConfig
+    from alphatriangle.envs.vector_env import AlphaTriangleVectorEnv
+    from alphatriangle.game import GameState
+
+    state = GameState(EnvConfig(), initial_seed=1)
+    state.step(min(state.valid_actions()))
+    vector = AlphaTriangleVectorEnv(2, EnvConfig())
+    vector.reset(seed=1)
+    vector.step(np.argmax(vector.action_masks(), axis=1))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Compile the numba kernels into numba's cache before any test starts a command, a
     self-play worker or an evaluator: those then load the compiled code instead of compiling
     the same kernels side by side on the same cores (a fresh clone's cost). xdist workers
     split the groups between them and wait for the ones another worker is compiling."""
-    from kernels import KERNEL_GROUPS
-
     shared = _session_dir(tmp_path_factory)
-    groups = {f"compiled-{name}": work for name, work in KERNEL_GROUPS.items()}
+    groups = {
+        "compiled-search": _warm_up_search,
+        "compiled-baselines": _warm_up_baselines,
+        "compiled-environments": _warm_up_environments,
+    }
     busy = [name for name, work in groups.items() if not _once(shared, name, work, wait=False)]
     for name in busy:
         _once(shared, name, groups[name])

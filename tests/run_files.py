@@ -1,6 +1,8 @@
 """Helpers for tests that build, copy and compare training runs on disk."""
 
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from alphatriangle.config import RunConfig, load_run_config
@@ -24,7 +26,16 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def copy_run(trained: Path, tmp_path: Path) -> tuple[Path, PathManager]:
-    """A private copy of the `trained_run` fixture's data directory and its run's paths."""
+    """A private copy of the `trained_run` fixture's data directory and its run's paths; its
+    MLflow store names the copy's artifacts, so a resumed copy writes nothing outside it."""
     root = tmp_path / "data"
     shutil.copytree(trained, root)
+    store = root / "mlflow.db"
+    if store.is_file():
+        with closing(sqlite3.connect(store)) as db, db:
+            for table, column in (("experiments", "artifact_location"), ("runs", "artifact_uri")):
+                db.execute(
+                    f"UPDATE {table} SET {column} = replace({column}, ?, ?)",
+                    (trained.resolve().as_uri(), root.resolve().as_uri()),
+                )
     return root, PathManager(root, "base")

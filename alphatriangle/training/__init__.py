@@ -5,6 +5,7 @@ from alphatriangle.training.evaluation_manager import EvaluationManager
 from alphatriangle.training.live_view import TrainingProgress
 from alphatriangle.training.logging_utils import (
     Tee,
+    close_file_logging,
     get_root_logger,
     log_configs_to_mlflow,
     setup_file_logging,
@@ -25,6 +26,7 @@ __all__ = [
     "TrainingLoop",
     "TrainingProgress",
     "WorkerManager",
+    "close_file_logging",
     "get_root_logger",
     "log_configs_to_mlflow",
     "run_training",

@@ -17,12 +17,13 @@ def get_root_logger() -> logging.Logger:
 def setup_file_logging(
     log_dir: Path, run_name: str, mode: str = "a", level: int = logging.INFO
 ) -> str:
-    """Add a handler writing the whole run's log to `<log_dir>/<run_name>.log`; return its path."""
+    """Add a handler writing the whole run's log to `<log_dir>/<run_name>.log`; return its
+    absolute path (`close_file_logging` removes it)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / f"{run_name}.log"
+    path = (log_dir / f"{run_name}.log").resolve()
     root = get_root_logger()
     for handler in list(root.handlers):
-        if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(path.resolve()):
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(path):
             return str(path)
     handler = logging.FileHandler(path, mode=mode)
     handler.setFormatter(logging.Formatter(_FORMAT))
@@ -30,6 +31,16 @@ def setup_file_logging(
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))
     return str(path)
+
+
+def close_file_logging(path: str) -> None:
+    """Remove and close the handler `setup_file_logging` added for `path`, so a later run in
+    the same process does not write into this run's log."""
+    root = get_root_logger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename == path:
+            root.removeHandler(handler)
+            handler.close()
 
 
 def setup_console_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:

@@ -13,7 +13,11 @@ from alphatriangle.data.run_opening import ResumeCheck, open_run
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core import Trainer
-from alphatriangle.training.logging_utils import log_configs_to_mlflow, setup_file_logging
+from alphatriangle.training.logging_utils import (
+    close_file_logging,
+    log_configs_to_mlflow,
+    setup_file_logging,
+)
 from alphatriangle.training.loop import ProgressCallback, TrainingLoop
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
 from alphatriangle.training.worker_manager import WorkerFailedError
@@ -122,7 +126,10 @@ def run_training(
         if config.train.RAY_ADDRESS is None:
             prepare_local_ray_environment()
         logger.info("run %s (%s)", paths.run_name, "resuming" if run.resuming else "new")
-        return _train(config, paths, run.loaded, stop_event, progress_callback)
+        try:
+            return _train(config, paths, run.loaded, stop_event, progress_callback)
+        finally:
+            close_file_logging(log_path)
 
 
 def _train(
