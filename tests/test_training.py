@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import os
 import re
 import signal
 import socket
@@ -216,6 +217,7 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
          "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
          "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # no job runners
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
     try:
