@@ -2,6 +2,7 @@
 
 import shutil
 import sqlite3
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -13,6 +14,25 @@ from alphatriangle.data.run_lock import LOCK_FILE
 def quick_config(root: Path, *extra: str) -> RunConfig:
     """The `quick` preset writing under `root`, with `section.KEY=value` overrides."""
     return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
+
+
+def train_command(
+    root: Path, run_name: str, *settings: str, ray_address: str | None = None
+) -> list[str]:
+    """`alphatriangle train` on the quick preset with no step limit, joined to the tests' Ray
+    (or the cluster at `ray_address`), with `section.KEY=value` overrides; flags after it
+    override its own."""
+    import ray
+
+    command = [
+        sys.executable, "-m", "alphatriangle", "train", "--preset", "quick",
+        "--run-name", run_name, "--max-steps", "1000000",
+        "--ray-address", ray_address or ray.get_runtime_context().gcs_address,
+        "--set", f"persistence.ROOT_DATA_DIR={root}",
+    ]  # fmt: skip
+    for setting in settings:
+        command += ["--set", setting]
+    return command
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:

@@ -108,7 +108,7 @@ def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
 def test_a_diagram_with_no_drawing_fails_the_build_with_the_command_that_draws_it() -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     from mkdocs.exceptions import PluginError
-    from mkdocs_hooks import drawing_name, with_drawings
+    from mkdocs_hooks import drawing_name, mermaid_sources, with_drawings
 
     drawn = "flowchart LR\n    A --> B\n"
     assert drawing_name(drawn) == "a73441da373d3f60"  # sha256 of the source, 16 hex digits
@@ -117,9 +117,7 @@ def test_a_diagram_with_no_drawing_fails_the_build_with_the_command_that_draws_i
     with pytest.raises(PluginError, match=missing):
         with_drawings(page, "new.md")
     drawn_ones = [
-        source
-        for page in (ROOT / "docs").rglob("*.md")
-        for source in re.findall(r"^```mermaid\n(.*?)^```", page.read_text(), re.M | re.S)
+        s for page in (ROOT / "docs").rglob("*.md") for s in mermaid_sources(page.read_text())
     ]
     assert drawn_ones, "the docs have no Mermaid diagram left to check"
     name = drawing_name(drawn_ones[0])

@@ -18,7 +18,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
-from run_files import copy_run, quick_config, snapshot
+from run_files import copy_run, quick_config, snapshot, train_command
 from waiting import wait_for
 
 from alphatriangle.config import ConfigError, load_run_config
@@ -37,20 +36,7 @@ from alphatriangle.nn import NeuralNetwork
 from alphatriangle.training import run_training
 
 pytestmark = [pytest.mark.usefixtures("ray_local"), pytest.mark.faults]
-CLI = [sys.executable, "-m", "alphatriangle"]
 INTERVAL = 10
-
-
-def _train_command(root: Path, run_name: str, *settings: str) -> list[str]:
-    """`alphatriangle train` on the quick preset, joined to the tests' Ray, with overrides."""
-    command = [
-        *CLI, "train", "--preset", "quick", "--run-name", run_name, "--max-steps", "1000000",
-        "--ray-address", ray.get_runtime_context().gcs_address,
-        "--set", f"persistence.ROOT_DATA_DIR={root}",
-    ]  # fmt: skip
-    for setting in settings:
-        command += ["--set", setting]
-    return command
 
 
 def _steps_on_disk(paths: PathManager) -> int:
@@ -95,7 +81,7 @@ def test_sigkill_at_random_moments_and_resume(tmp_path: Path) -> None:
     kills = int(os.environ.get("FAULT_KILLS", "3"))
     rng = random.Random(2026)
     paths = PathManager(tmp_path, "faults")
-    command = _train_command(
+    command = train_command(
         tmp_path, "faults", f"train.CHECKPOINT_SAVE_FREQ_STEPS={INTERVAL}",
         "persistence.BUFFER_SAVE_FREQ_STEPS=20", "evaluation.FREQ_STEPS=30",
     )  # fmt: skip
@@ -174,7 +160,7 @@ def test_killed_worker_evaluator_and_stats_actor_are_replaced_mid_run(tmp_path: 
 
     paths = PathManager(tmp_path, "actors")
     log = tmp_path / "train.out"
-    command = _train_command(
+    command = train_command(
         tmp_path, "actors", "evaluation.FREQ_STEPS=20", "evaluation.GAMES=16",
         "evaluation.SIMULATIONS=16",
     )  # fmt: skip
@@ -239,7 +225,7 @@ def test_a_full_then_read_only_disk_gets_one_line_and_keeps_the_last_checkpoint(
     log = tmp_path / "train.out"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            _train_command(small_disk, "full"), stdout=out, stderr=subprocess.STDOUT
+            train_command(small_disk, "full"), stdout=out, stderr=subprocess.STDOUT
         )
     try:
         wait_for(lambda: _steps_on_disk(paths) >= INTERVAL, 240, "a checkpoint")
@@ -256,14 +242,14 @@ def test_a_full_then_read_only_disk_gets_one_line_and_keeps_the_last_checkpoint(
     assert loaded.checkpoint is not None and loaded.checkpoint.global_step >= saved
     assert loaded.weights is not None
 
-    full = subprocess.run(_train_command(small_disk, "full"), capture_output=True, text=True)
+    full = subprocess.run(train_command(small_disk, "full"), capture_output=True, text=True)
     assert full.returncode == 2 and full.stderr.count("\n") == 1, full.stderr[-3000:]
     assert "No space left on device" in full.stderr and "Traceback" not in full.stderr
 
     filler.unlink()
     before = snapshot(small_disk)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    read_only = subprocess.run(_train_command(small_disk, "full"), capture_output=True, text=True)
+    read_only = subprocess.run(train_command(small_disk, "full"), capture_output=True, text=True)
     assert read_only.returncode == 2 and read_only.stderr.count("\n") == 1, read_only.stderr
     assert "Read-only file system" in read_only.stderr and "Traceback" not in read_only.stderr
     assert snapshot(small_disk) == before
@@ -271,7 +257,7 @@ def test_a_full_then_read_only_disk_gets_one_line_and_keeps_the_last_checkpoint(
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     target = _steps_on_disk(paths) + INTERVAL
     resumed = subprocess.run(
-        [*_train_command(small_disk, "full"), "--max-steps", str(target)],
+        [*train_command(small_disk, "full"), "--max-steps", str(target)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]

@@ -14,22 +14,17 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
-from run_files import copy_run, snapshot
+from run_files import copy_run, quick_config, snapshot, train_command
 from waiting import wait_for
 
-from alphatriangle.config import RunConfig, load_run_config
+from alphatriangle.config import RunConfig
 from alphatriangle.data import DataManager, PathManager, RunCounters
 from alphatriangle.data.serializer import buffer_from_file, read_json
 from alphatriangle.evaluation import play_baseline, selection_seeds
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
 
 pytestmark = pytest.mark.usefixtures("ray_local")
-CLI = [sys.executable, "-m", "alphatriangle"]
 LOOPBACK = "127.0.0.1"
-
-
-def _config(root: Path, *extra: str) -> RunConfig:
-    return load_run_config("quick", overrides=[f"persistence.ROOT_DATA_DIR={root}", *extra])
 
 
 def _latest_state(root: Path, run: str) -> dict[str, Any]:
@@ -120,7 +115,7 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(
 
     untouched = snapshot(trained_run)
     root, paths = copy_run(trained_run, tmp_path)
-    config = _config(root, "train.MAX_TRAINING_STEPS=20")
+    config = quick_config(root, "train.MAX_TRAINING_STEPS=20")
     assert _latest_step(root, "base") == 20
     assert paths.step_dir(10).is_dir()
     assert paths.buffer_path.is_file()
@@ -135,11 +130,9 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(
     events.Reload()
     assert "Loss/Total" in events.Tags()["scalars"]
 
-    _check_restored_state(paths, _config(root, "train.MAX_TRAINING_STEPS=30"))
+    _check_restored_state(paths, quick_config(root, "train.MAX_TRAINING_STEPS=30"))
     resumed = subprocess.run(  # a new process: MLflow caches where a run's artifacts go
-        [*CLI, "train", "--preset", "quick", "--run-name", "base", "--max-steps", "30",
-         "--set", f"persistence.ROOT_DATA_DIR={root}",
-         "--ray-address", ray.get_runtime_context().gcs_address],
+        [*train_command(root, "base"), "--max-steps", "30"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
@@ -153,7 +146,7 @@ def test_quick_run_checkpoints_logs_to_mlflow_and_tensorboard_then_resumes(
 def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
-    config = _config(
+    config = quick_config(
         tmp_path, "train.MAX_TRAINING_STEPS=1000000", "train.MAX_TRAINING_MINUTES=0.1",
         "train.CHECKPOINT_SAVE_FREQ_STEPS=1000000", "evaluation.FREQ_STEPS=1000000",
     )  # fmt: skip
@@ -180,12 +173,9 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
 
 
 def test_sigint_saves_a_final_checkpoint_and_exits_130(tmp_path: Path) -> None:
-    address = ray.get_runtime_context().gcs_address
     proc = subprocess.Popen(
-        [*CLI, "train", "--preset", "quick", "--run-name", "sig", "--max-steps", "1000000",
-         "--set", f"persistence.ROOT_DATA_DIR={tmp_path}", "--ray-address", address],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        train_command(tmp_path, "sig"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     paths = PathManager(tmp_path, "sig")
     try:
         wait_for(lambda: paths.pointer("latest").is_file(), 240, "a first checkpoint")
@@ -230,7 +220,7 @@ def test_runs_are_recorded_by_a_real_mlflow_server(tmp_path: Path) -> None:
                 return False
 
         wait_for(healthy, 120, "the MLflow server")
-        config = _config(
+        config = quick_config(
             tmp_path / "data",
             "train.MAX_TRAINING_STEPS=10",
             f"persistence.MLFLOW_TRACKING_URI={uri}",
@@ -317,11 +307,11 @@ def test_a_cluster_that_loses_a_node_mid_run_replaces_its_actors_and_completes(
     log = tmp_path / "train.out"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*CLI, "train", "--preset", "quick", "--run-name", "cluster", "--max-steps", "1000000",
-             "--workers", "2", "--set", f"persistence.ROOT_DATA_DIR={tmp_path}",
-             "--set", "train.MAX_TRAINING_MINUTES=0.4", "--set", "replay.CAPACITY=50000",
-             "--set", "train.CHECKPOINT_SAVE_FREQ_STEPS=20", "--set", "evaluation.FREQ_STEPS=100",
-             "--ray-address", cluster.address],
+            [*train_command(
+                tmp_path, "cluster", "train.MAX_TRAINING_MINUTES=0.4", "replay.CAPACITY=50000",
+                "train.CHECKPOINT_SAVE_FREQ_STEPS=20", "evaluation.FREQ_STEPS=100",
+                ray_address=cluster.address,
+            ), "--workers", "2"],
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
