@@ -134,6 +134,19 @@ def test_resume_falls_back_to_the_newest_complete_step_and_clears_leftovers(
     assert not list(manager.paths.run_dir.rglob("*.partial"))
 
 
+def test_the_bytes_a_save_needs_are_the_latest_step_and_the_buffer(tmp_path: Path) -> None:
+    manager = DataManager(PathManager(tmp_path, "r"))
+    assert manager.save_bytes_needed() == 0
+    for step in (5, 10):
+        manager.save_checkpoint(_checkpoint(step), {"w": np.zeros(4 * step, np.float32)}, {})
+    latest = manager.paths.step_dir(10)
+    step_bytes = sum(p.stat().st_size for p in latest.iterdir())
+    assert step_bytes > 4 * 10 * 4
+    assert manager.save_bytes_needed() == step_bytes
+    manager.paths.buffer_path.write_bytes(b"\0" * 1000)
+    assert manager.save_bytes_needed() == step_bytes + 1000
+
+
 def test_a_buffer_checks_its_shapes_and_values() -> None:
     n, board_shape, other_dim, actions = 4, (2, 3, 3), 5, 6
 

@@ -141,6 +141,15 @@ class DataManager:
                 removed.append(path)
         return removed
 
+    def save_bytes_needed(self) -> int:
+        """Bytes the next checkpoint and buffer save write beside what they replace: the
+        latest step directory's size plus the buffer file's (0 for a run with neither)."""
+        step_dir = self.resume_dir()
+        files = [] if step_dir is None else [p for p in step_dir.iterdir() if p.is_file()]
+        if self.paths.buffer_path.is_file():
+            files.append(self.paths.buffer_path)
+        return sum(path.stat().st_size for path in files)
+
     def save_buffer(self, data: BufferData) -> Path:
         self.serializer.save_buffer(self.paths.buffer_path, data)
         return self.paths.buffer_path

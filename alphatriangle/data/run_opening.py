@@ -7,8 +7,11 @@ writes: the leftovers of an interrupted save go, the folders are made, the confi
 Every refusal is a `ConfigError` of one line, raised before anything is written.
 """
 
+import errno
 import itertools
 import logging
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from alphatriangle.data.schemas import LoadedTrainingState
 from alphatriangle.utils import one_line
 
 logger = logging.getLogger(__name__)
+MIB = 1 << 20
 
 ResumeCheck = Callable[[LoadedTrainingState], None]
 """Raises if a loaded checkpoint and buffer do not fit the run's configuration (a
@@ -110,6 +114,7 @@ def open_run(
         loaded = _load_checked(data_manager, name, check) if resuming else LoadedTrainingState()
         try:
             removed = data_manager.remove_leftovers()
+            _check_free_space(root, data_manager)
             paths.create()
             data_manager.save_configs(configs)
         except OSError as error:
@@ -147,6 +152,19 @@ def _load_checked(data_manager: DataManager, name: str, check: ResumeCheck) -> L
             buffer.global_step,
         )
     return loaded
+
+
+def _check_free_space(root: Path, data_manager: DataManager) -> None:
+    """Refuse a resume whose next checkpoint could not be written: it would train until its
+    first save and fail there."""
+    needed = data_manager.save_bytes_needed()
+    free = shutil.disk_usage(data_manager.paths.run_dir).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"{os.strerror(errno.ENOSPC)}: {free / MIB:.1f} MiB free, the next checkpoint and "
+            f"buffer need {needed / MIB:.1f} MiB",
+        )
 
 
 def _unwritable(root: Path, error: OSError) -> ConfigError:
