@@ -111,17 +111,28 @@ def play(  # noqa: PLR0913 (a command's parameters are its flags)
         raise typer.Exit(play_human(GameState(initial_seed=seed), console))
     if simulations is not None and agent is None:
         raise UserError("--simulations sets an agent's search: add --policy agent --agent PATH")
-    from alphatriangle.evaluation import load_agent
-    from alphatriangle.evaluation.suite import AgentChooser, baseline_chooser, evaluation_mcts
+    from alphatriangle.evaluation.checkpoints import NTupleAgent, load_any_agent
+    from alphatriangle.evaluation.suite import (
+        AgentChooser,
+        baseline_chooser,
+        evaluation_mcts,
+        ntuple_chooser,
+    )
     from alphatriangle.game.rng import fresh_seed
 
     if agent is not None:
-        loaded = load_agent(agent)
+        loaded = load_any_agent(agent)
         env = loaded.config.env
-        mcts = evaluation_mcts(loaded.config, simulations)
         game_seed = fresh_seed() if seed is None else seed
         state = GameState(env, initial_seed=game_seed)
-        chooser: Chooser = AgentChooser(loaded.network, mcts, env, [game_seed])
+        chooser: Chooser
+        if isinstance(loaded, NTupleAgent):
+            if simulations is not None:
+                raise UserError(f"{agent} is an n-tuple player: it has no --simulations")
+            chooser = ntuple_chooser(loaded.player, [game_seed])
+        else:
+            mcts = evaluation_mcts(loaded.config, simulations)
+            chooser = AgentChooser(loaded.network, mcts, env, [game_seed])
         name = loaded.name
     else:
         chooser = baseline_chooser(policy, [seed])
@@ -200,7 +211,10 @@ def evaluate(
         int | None,
         typer.Option(min=1, help="Search budget (default: the run's evaluation.SIMULATIONS)."),
     ] = None,
-    vs: Annotated[str | None, typer.Option(help="Another checkpoint to compare with.")] = None,
+    vs: Annotated[
+        str | None,
+        typer.Option(help="Another agent to compare with (an n-tuple one too: models/ntuple)."),
+    ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the results here.")
     ] = None,

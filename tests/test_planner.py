@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from alphatriangle.baselines.planner import (
-    _top_unique,
     board_heuristic,
     draw_probabilities,
     planner_actions,
     planner_tables,
+    top_unique,
 )
 from alphatriangle.baselines.simple import BASELINES, policy_streams, random_actions
 from alphatriangle.config import EnvConfig, PlannerConfig
@@ -59,13 +59,13 @@ def test_heuristic_of_a_board_with_one_isolated_up_cell() -> None:
     assert _heuristic(state, WEIGHT_HOLE=1.0) == pytest.approx(1.0)
 
 
-def test_top_unique_keeps_the_best_of_each_position() -> None:
+def testtop_unique_keeps_the_best_of_each_position() -> None:
     score = np.array([5.0, 9.0, 9.0, 1.0, 7.0])
     lo = np.array([1, 2, 2, 3, 4], dtype=np.uint64)
     hi = np.zeros(5, dtype=np.uint64)
     used = np.array([3, 3, 3, 3, 3], dtype=np.int64)
     keep = np.empty(3, dtype=np.int64)
-    kept = _top_unique(score, lo, hi, used, 5, 3, keep)
+    kept = top_unique(score, lo, hi, used, 5, 3, keep)
     assert kept == 3
     assert keep.tolist() == [1, 4, 0]
 

@@ -31,7 +31,7 @@ TIE_BREAK = 1e-6
 """Each candidate's score gets a random bit of this size from the policy's stream, so equal
 scores are ordered at random (in the beam and for the move) and real differences are not."""
 NO_CANDIDATES = cast(int, np.int64(0))
-"""A typed 0: numba would compile `_top_unique` once more for a literal 0 count."""
+"""A typed 0: numba would compile `top_unique` once more for a literal 0 count."""
 
 FIT, MOBILITY, EMPTY, HOLE, GAME_OVER = range(5)
 """Positions of the weights in the array the kernel reads."""
@@ -140,7 +140,7 @@ def _all_fit(t: CoreTables, hand: np.ndarray, used: int, lo: np.uint64, hi: np.u
 
 
 @njit(cache=True)
-def _top_unique(
+def top_unique(
     score: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
@@ -240,7 +240,7 @@ def plan_move(
                     n += 1
         if n == 0:
             break
-        beam = _top_unique(c_score, c_lo, c_hi, c_used, n, width, keep)
+        beam = top_unique(c_score, c_lo, c_hi, c_used, n, width, keep)
         for b in range(beam):
             i = keep[b]
             b_lo[b], b_hi[b], b_used[b] = c_lo[i], c_hi[i], c_used[i]

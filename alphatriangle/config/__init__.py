@@ -4,6 +4,7 @@ from alphatriangle.config.env_config import EnvConfig
 from alphatriangle.config.evaluation_config import EvaluationConfig
 from alphatriangle.config.mcts_config import MCTSConfig
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
+from alphatriangle.config.ntuple_config import NTupleConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.planner_config import PlannerConfig
 from alphatriangle.config.replay_config import ReplayConfig
@@ -27,6 +28,7 @@ __all__ = [
     "EvaluationConfig",
     "MCTSConfig",
     "ModelConfig",
+    "NTupleConfig",
     "PersistenceConfig",
     "PlannerConfig",
     "ReplayConfig",

@@ -17,6 +17,7 @@ from alphatriangle.config.mcts_config import (
     renamed_setting_message,
 )
 from alphatriangle.config.model_config import MODEL_PRESETS, ModelConfig
+from alphatriangle.config.ntuple_config import NTupleConfig
 from alphatriangle.config.persistence_config import PersistenceConfig
 from alphatriangle.config.planner_config import PlannerConfig
 from alphatriangle.config.replay_config import ReplayConfig
@@ -30,6 +31,7 @@ from alphatriangle.utils.errors import one_line
 
 SECTIONS = (
     "env", "model", "mcts", "train", "selfplay", "replay", "evaluation", "persistence", "planner",
+    "ntuple",
 )  # fmt: skip
 
 
@@ -47,6 +49,7 @@ class RunConfig(BaseModel):
     evaluation: EvaluationConfig = EvaluationConfig()
     persistence: PersistenceConfig = PersistenceConfig()
     planner: PlannerConfig = PlannerConfig()
+    ntuple: NTupleConfig = NTupleConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -143,6 +146,17 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "selfplay": {"WORKERS": 2, "GAMES_PER_WORKER": 32, "PLANNER_WARM_START_STEPS": 3_000},
         "replay": {"CAPACITY": 50_000, "MIN_SIZE_TO_TRAIN": 2_000},
         "evaluation": {"FREQ_STEPS": 2_000, "SIMULATIONS": 64, "MAX_CONSIDERED_ACTIONS": 4},
+    },
+    "ntuple": {
+        "train": {
+            "AGENT": "ntuple",
+            "MAX_TRAINING_STEPS": 1_000_000,  # far above an hour: the time budget ends the run
+            "MAX_TRAINING_MINUTES": 60,
+            "METRICS_LOG_FREQ_STEPS": 100,
+            "CHECKPOINT_SAVE_FREQ_STEPS": 1_000,
+        },
+        "selfplay": {"WORKERS": 2},
+        "evaluation": {"FREQ_STEPS": 3_000},
     },
     "large": {
         "env": SCORE_REWARDS,

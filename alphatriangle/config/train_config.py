@@ -56,6 +56,11 @@ class TrainConfig(BaseModel):
             return {k: v for k, v in data.items() if k not in RETIRED_TRAIN_SETTINGS}
         return data
 
+    AGENT: Literal["alphazero", "ntuple"] = Field(
+        default="alphazero",
+        description="What the run trains: the AlphaZero network by self-play with search, or "
+        "the n-tuple baseline by TD learning (the `ntuple` section; no Ray, network or buffer).",
+    )
     DEVICE: str = Field(
         description="Trainer device: auto (CUDA when present), cpu, cuda or cuda:N.",
         default="auto",

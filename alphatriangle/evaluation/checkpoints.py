@@ -7,10 +7,13 @@ An exported agent (`alphatriangle export`, e.g. the shipped `models/laptop/`) is
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from alphatriangle.baselines.ntuple import WEIGHTS_KEY, NTuplePlayer
 from alphatriangle.config import PersistenceConfig, RunConfig
 from alphatriangle.data import (
     CHECKPOINT_FORMAT_VERSION,
@@ -38,11 +41,27 @@ class CheckpointError(UserError, ValueError):
 
 @dataclass(frozen=True)
 class Agent:
+    """A trained AlphaZero network with its run's configs."""
+
     name: str
     network: NeuralNetwork
     config: RunConfig
     checkpoint_dir: Path
     global_step: int
+
+
+@dataclass(frozen=True)
+class NTupleAgent:
+    """A trained n-tuple player (`train --preset ntuple`) with its run's configs."""
+
+    name: str
+    player: NTuplePlayer
+    config: RunConfig
+    checkpoint_dir: Path
+    global_step: int
+
+
+AnyAgent = Agent | NTupleAgent
 
 
 def is_exported_agent(path: Path) -> bool:
@@ -105,19 +124,37 @@ def _read_checkpoint(step_dir: Path) -> tuple[ExportedAgent, Weights]:
     return described, loaded.weights
 
 
-def load_agent(target: str, root: Path = DEFAULT_ROOT, device: str = "cpu") -> Agent:
-    """The network and configs of a checkpoint, run or exported agent; `CheckpointError` with
-    one line (naming the format version where it is older than this code's) if it cannot."""
+def load_any_agent(target: str, root: Path = DEFAULT_ROOT, device: str = "cpu") -> AnyAgent:
+    """The network (or n-tuple player) and configs of a checkpoint, run or exported agent;
+    `CheckpointError` with one line (naming the format version where it is older than this
+    code's) if it cannot."""
     return _load(resolve_checkpoint(target, root), device)[0]
 
 
-def _load(where: Path, device: str) -> tuple[Agent, ExportedAgent, Weights]:
+def load_agent(target: str, root: Path = DEFAULT_ROOT, device: str = "cpu") -> Agent:
+    """`load_any_agent` for what needs a network (its search, its values)."""
+    agent = load_any_agent(target, root, device)
+    if isinstance(agent, NTupleAgent):
+        raise CheckpointError(
+            f"{target} is an n-tuple player, which has no network or search to show here; "
+            "give an AlphaZero agent such as models/laptop"
+        )
+    return agent
+
+
+def _load(where: Path, device: str) -> tuple[AnyAgent, ExportedAgent, Weights]:
     read = _read_exported if is_exported_agent(where) else _read_checkpoint
     version: int | None = None
     try:
         described, weights = read(where)
         version = described.format_version
         config = RunConfig.model_validate(described.configs)
+        name = f"{described.run_name}@{described.global_step}"
+        if config.train.AGENT == "ntuple":
+            table = np.asarray(weights[WEIGHTS_KEY], dtype=np.float32)
+            player = NTuplePlayer(config.env, config.ntuple, table)
+            ntuple = NTupleAgent(name, player, config, where, described.global_step)
+            return ntuple, described, weights
         network = NeuralNetwork(config.model, config.env, device=device)
         network.set_weights(weights)
     except Exception as error:  # any reader's error: a damaged file has many ways to fail
@@ -128,7 +165,7 @@ def _load(where: Path, device: str) -> tuple[Agent, ExportedAgent, Weights]:
             ) from None
         raise CheckpointError(f"checkpoint {where} is damaged: {one_line(error)}") from None
     agent = Agent(
-        name=f"{described.run_name}@{described.global_step}",
+        name=name,
         network=network,
         config=config,
         checkpoint_dir=where,
@@ -137,10 +174,28 @@ def _load(where: Path, device: str) -> tuple[Agent, ExportedAgent, Weights]:
     return agent, described, weights
 
 
-def model_card(agent: Agent, described: ExportedAgent, evaluation: dict[str, Any] | None) -> str:
-    """The exported agent's `README.md`: what it is, where it came from, how it scores."""
+def _description(agent: AnyAgent) -> list[str]:
+    """The model card's lines on what plays: the network and its search, or the tuples."""
     config = agent.config
+    if isinstance(agent, NTupleAgent):
+        layout = agent.player.layout
+        return [
+            f"- n-tuple player: {layout.sizes.shape[0]} tuples (lines: {config.ntuple.LINES}, "
+            f"windows: {', '.join(f'{r}x{c}' for r, c in config.ntuple.PATCHES) or 'none'}), "
+            f"{layout.num_weights:,} weights, learned by TD over end-of-hand afterstates",
+            f"- search when playing: a beam of {config.ntuple.BEAM_WIDTH} over the whole hand",
+        ]
     model = config.model
+    return [
+        f"- network: {model.NUM_RESIDUAL_BLOCKS} residual blocks of {model.CONV_FILTERS} "
+        f"filters, {sum(p.numel() for p in agent.network.model.parameters()):,} parameters",
+        f"- search when playing: {config.evaluation.SIMULATIONS or config.mcts.NUM_SIMULATIONS}"
+        " simulations (change with `--simulations`)",
+    ]
+
+
+def model_card(agent: AnyAgent, described: ExportedAgent, evaluation: dict[str, Any] | None) -> str:
+    """The exported agent's `README.md`: what it is, where it came from, how it scores."""
     lines = [
         f"# {agent.name}",
         "",
@@ -148,10 +203,7 @@ def model_card(agent: Agent, described: ExportedAgent, evaluation: dict[str, Any
         f"{described.global_step:,} (exported {described.exported_at}, checkpoint format "
         f"{described.format_version}).",
         "",
-        f"- network: {model.NUM_RESIDUAL_BLOCKS} residual blocks of {model.CONV_FILTERS} "
-        f"filters, {sum(p.numel() for p in agent.network.model.parameters()):,} parameters",
-        f"- search when playing: {config.evaluation.SIMULATIONS or config.mcts.NUM_SIMULATIONS}"
-        " simulations (change with `--simulations`)",
+        *_description(agent),
         "",
         "```",
         f"alphatriangle eval {agent.checkpoint_dir} --games 100",
@@ -226,7 +278,7 @@ def export_agent(
     serializer = Serializer()
     serializer.save_weights(staging / MODEL_FILE, weights)
     serializer.save_json(staging / AGENT_FILE, described.model_dump(mode="json"))
-    exported = Agent(agent.name, agent.network, agent.config, out_dir, agent.global_step)
+    exported = replace(agent, checkpoint_dir=out_dir)
     (staging / CARD_FILE).write_text(model_card(exported, described, evaluation))
     replaced = out_dir.with_name(f".{out_dir.name}.replaced")
     if out_dir.exists():

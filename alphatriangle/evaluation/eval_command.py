@@ -13,13 +13,21 @@ from rich.console import Console
 from rich.table import Table
 
 from alphatriangle.config import MCTSConfig, override_search
-from alphatriangle.evaluation.checkpoints import Agent, CheckpointError, load_agent
+from alphatriangle.evaluation.checkpoints import (
+    Agent,
+    AnyAgent,
+    CheckpointError,
+    NTupleAgent,
+    load_any_agent,
+)
 from alphatriangle.evaluation.suite import (
     SuiteResult,
     evaluation_mcts,
+    ntuple_chooser,
     paired_difference,
     play_agent,
     play_baseline,
+    play_suite,
 )
 
 COLUMNS = ("mean", "median", "p10", "p90", "max", "mean_length", "lines_per_game")
@@ -102,13 +110,28 @@ def agent_search(agent: Agent, request: EvalRequest) -> MCTSConfig:
     )
 
 
-def load_agents(request: EvalRequest) -> tuple[Agent, Agent | None]:
-    """The agent and the `vs` agent of `request`; `CheckpointError` if either cannot load or
-    they play different games."""
-    agent = load_agent(request.target)
+def simulations_of(agent: AnyAgent, request: EvalRequest) -> int:
+    """The search budget `agent` plays with in `request` (0 for an n-tuple player, whose
+    search is its beam over the hand)."""
+    return 0 if isinstance(agent, NTupleAgent) else agent_search(agent, request).NUM_SIMULATIONS
+
+
+def play_one(agent: AnyAgent, request: EvalRequest) -> SuiteResult:
+    """`agent`'s games on the seeds of `request`."""
+    env = agent.config.env
+    if isinstance(agent, NTupleAgent):
+        seeds: list[int | None] = list(request.seeds)
+        return play_suite(agent.name, request.seeds, ntuple_chooser(agent.player, seeds), env)
+    return play_agent(agent.name, agent.network, agent_search(agent, request), request.seeds, env)
+
+
+def load_agents(request: EvalRequest) -> tuple[AnyAgent, AnyAgent | None]:
+    """The agent and the `vs` agent of `request` (either may be an n-tuple player);
+    `CheckpointError` if either cannot load or they play different games."""
+    agent = load_any_agent(request.target)
     if request.vs is None:
         return agent, None
-    other = load_agent(request.vs)
+    other = load_any_agent(request.vs)
     if not other.config.env.same_game(agent.config.env):
         raise CheckpointError(
             f"{request.vs} was trained on another board or slot count than "
@@ -122,19 +145,14 @@ def play_evaluation(request: EvalRequest) -> EvalOutcome:
     return play_loaded(request, *load_agents(request))
 
 
-def play_loaded(request: EvalRequest, agent: Agent, other: Agent | None) -> EvalOutcome:
+def play_loaded(request: EvalRequest, agent: AnyAgent, other: AnyAgent | None) -> EvalOutcome:
     """`play_evaluation` with the agents `load_agents` gave."""
-    env = agent.config.env
-    mcts = agent_search(agent, request)
-    results = [play_agent(agent.name, agent.network, mcts, request.seeds, env)]
+    results = [play_one(agent, request)]
     if other is not None:
-        other_mcts = agent_search(other, request)
-        results.append(
-            play_agent(other.name, other.network, other_mcts, request.seeds, other.config.env)
-        )
-    planner = agent.config.planner
+        results.append(play_one(other, request))
+    env, planner = agent.config.env, agent.config.planner
     results += [play_baseline(name, request.seeds, env, planner) for name in BASELINE_ORDER]
-    return EvalOutcome(str(agent.checkpoint_dir), mcts.NUM_SIMULATIONS, results)
+    return EvalOutcome(str(agent.checkpoint_dir), simulations_of(agent, request), results)
 
 
 def _one_thread() -> None:
@@ -192,10 +210,14 @@ def run_eval(
 ) -> dict[str, Any]:
     """Play `request` over `processes` processes, print its table, write its JSON."""
     agent, other = load_agents(request)
-    simulations = agent_search(agent, request).NUM_SIMULATIONS
+    search = (
+        f"a beam of {agent.config.ntuple.BEAM_WIDTH} over the hand"
+        if isinstance(agent, NTupleAgent)
+        else f"{simulations_of(agent, request)} simulations"
+    )
     shards = min(processes, len(request.seeds))
     console.print(
-        f"evaluating {agent.name} ({simulations} simulations) on {len(request.seeds)} games"
+        f"evaluating {agent.name} ({search}) on {len(request.seeds)} games"
         + (f" in {shards} processes" if shards > 1 else "")
     )
     if shards > 1:

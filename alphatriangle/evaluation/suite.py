@@ -13,6 +13,7 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
+from alphatriangle.baselines.ntuple import NTuplePlayer, ntuple_actions
 from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.baselines.simple import BASELINES, game_policy_streams
 from alphatriangle.config import EnvConfig, MCTSConfig, PlannerConfig, RunConfig
@@ -104,6 +105,13 @@ def baseline_chooser(
         return lambda batch: planner_actions(batch, rng, planner)
     act = BASELINES[policy]
     return lambda batch: act(batch, rng)
+
+
+def ntuple_chooser(player: NTuplePlayer, game_seeds: list[int | None]) -> ActionChooser:
+    """The n-tuple player as a chooser of one game per seed, its tie-breaks from each game's
+    seed as a baseline's are."""
+    rng = game_policy_streams(game_seeds)
+    return lambda batch: ntuple_actions(batch, rng, player)
 
 
 def recording(choose: ActionChooser, moves: list[list[MovePlayed]], games: int) -> ActionChooser:

@@ -12,6 +12,7 @@ from alphatriangle.training.logging_utils import (
 )
 from alphatriangle.training.loop import TrainingLoop
 from alphatriangle.training.loop_helpers import LoopHelpers
+from alphatriangle.training.ntuple_loop import NTupleLoop
 from alphatriangle.training.runners import run_training
 from alphatriangle.training.setup import setup_training_components
 from alphatriangle.training.stats_manager import StatsManager
@@ -20,6 +21,7 @@ from alphatriangle.training.worker_manager import WorkerManager
 __all__ = [
     "EvaluationManager",
     "LoopHelpers",
+    "NTupleLoop",
     "StatsManager",
     "Tee",
     "TrainingComponents",

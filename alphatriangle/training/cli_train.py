@@ -82,6 +82,11 @@ def train_command(request: TrainRequest, console: Console) -> int:
     settings = {FLAG_SETTINGS[flag]: value for flag, value in request.flags.items()}
     try:
         config = load_run_config(request.preset, request.config_file, request.overrides, settings)
+        if config.train.AGENT == "ntuple" and config.train.RAY_ADDRESS is not None:
+            raise ValueError(
+                "the n-tuple baseline trains in one process on this machine's cores "
+                "(--workers threads); leave out --ray-address"
+            )
         resolve_device(config.train.DEVICE)
         try:
             resolve_device(config.selfplay.DEVICE)

@@ -8,17 +8,19 @@ from typing import Any
 import torch
 
 from alphatriangle.config import ConfigError, RunConfig
-from alphatriangle.data import LoadedTrainingState, PathManager
+from alphatriangle.data import DataManager, LoadedTrainingState, PathManager
 from alphatriangle.data.run_opening import ResumeCheck, open_run
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core import Trainer
+from alphatriangle.stats import StatsCollector
 from alphatriangle.training.logging_utils import (
     close_file_logging,
     log_configs_to_mlflow,
     setup_file_logging,
 )
 from alphatriangle.training.loop import ProgressCallback, TrainingLoop
+from alphatriangle.training.ntuple_loop import NTupleLoop, ntuple_weights
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
 from alphatriangle.training.worker_manager import WorkerFailedError
 from alphatriangle.utils import one_line
@@ -36,6 +38,9 @@ def _resume_check(config: RunConfig) -> ResumeCheck:
 
     def check(loaded: LoadedTrainingState) -> None:
         _check_resumable(config, loaded)
+        if config.train.AGENT == "ntuple":
+            ntuple_weights(config, loaded)
+            return
         network = NeuralNetwork(config.model, config.env, device="cpu")
         assert loaded.weights is not None and loaded.trainer_state is not None
         network.set_weights(loaded.weights)
@@ -58,12 +63,30 @@ def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
     if loaded.checkpoint is None:
         return
     saved = loaded.checkpoint.configs
-    for section in ("env", "model"):
-        if saved.get(section) != getattr(config, section).model_dump(mode="json"):
+    saved_agent = saved.get("train", {}).get("AGENT", "alphazero")
+    if saved_agent != config.train.AGENT:
+        raise ConfigError(
+            f"run {loaded.checkpoint.run_name!r} trains the {saved_agent} agent, not "
+            f"{config.train.AGENT}; resume it with its own preset, or start a new run "
+            "(--no-resume --run-name NEW)"
+        )
+    sections = ("env", "ntuple") if config.train.AGENT == "ntuple" else ("env", "model")
+    for section in sections:
+        if _shape_settings(saved.get(section), section) != _shape_settings(
+            getattr(config, section).model_dump(mode="json"), section
+        ):
             raise ConfigError(
                 f"run {loaded.checkpoint.run_name!r} was trained with different {section} settings;"
                 " resume with the same ones, or start a new run (--no-resume --run-name NEW)"
             )
+
+
+def _shape_settings(settings: Any, section: str) -> Any:
+    """The settings of `section` a checkpoint's weights depend on: all of them, but for the
+    n-tuple player only its tuples (its search and learning settings may change on resume)."""
+    if section != "ntuple" or not isinstance(settings, dict):
+        return settings
+    return {key: settings.get(key) for key in ("LINES", "PATCHES")}
 
 
 def _start_mlflow(config: RunConfig, paths: PathManager, uri: str, previous: str | None) -> str:
@@ -123,11 +146,12 @@ def run_training(
         logger.info("log file %s", log_path)
         for leftover in run.removed_leftovers:
             logger.warning("removed %s, left by an interrupted save", leftover)
-        if config.train.RAY_ADDRESS is None:
+        if config.train.AGENT == "alphazero" and config.train.RAY_ADDRESS is None:
             prepare_local_ray_environment()
         logger.info("run %s (%s)", paths.run_name, "resuming" if run.resuming else "new")
+        train = _train_ntuple if config.train.AGENT == "ntuple" else _train
         try:
-            return _train(config, paths, run.loaded, stop_event, progress_callback)
+            return train(config, paths, run.loaded, stop_event, progress_callback)
         finally:
             close_file_logging(log_path)
 
@@ -181,6 +205,48 @@ def _train(
             mlflow.end_run(status=mlflow_status)
         if ray_started:
             ray.shutdown()
+
+
+def _train_ntuple(
+    config: RunConfig,
+    paths: PathManager,
+    loaded: LoadedTrainingState,
+    stop_event: threading.Event | None,
+    progress_callback: ProgressCallback | None,
+) -> int:
+    """The n-tuple baseline's run: MLflow and TensorBoard through an in-process collector,
+    rounds of TD self-play on `selfplay.WORKERS` threads."""
+    import mlflow
+
+    uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
+    collector: StatsCollector | None = None
+    code = EXIT_FAILED
+    try:
+        previous = loaded.checkpoint.mlflow_run_id if loaded.checkpoint else None
+        run_id = _start_mlflow(config, paths, uri, previous)
+        collector = StatsCollector(
+            mlflow_tracking_uri=uri, mlflow_run_id=run_id,
+            tensorboard_dir=str(paths.tensorboard_dir),
+        )  # fmt: skip
+        data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
+        loop = NTupleLoop(config, data_manager, loaded, collector, run_id, stop_event,
+                          progress_callback)  # fmt: skip
+        status = loop.run()
+        code = EXIT_COMPLETED if status == "completed" else EXIT_STOPPED
+        logger.info("run %s %s at step %d", paths.run_name, status, loop.counters.global_step)
+        return code
+    except OSError as error:
+        _log_os_error(error)
+        return EXIT_FAILED
+    except Exception:
+        logger.exception("training failed")
+        return EXIT_FAILED
+    finally:
+        if collector is not None:
+            collector.close()
+        if mlflow.active_run() is not None:
+            mlflow_status = {EXIT_COMPLETED: "FINISHED", EXIT_STOPPED: "KILLED"}.get(code, "FAILED")
+            mlflow.end_run(status=mlflow_status)
 
 
 def _log_os_error(error: OSError) -> None:

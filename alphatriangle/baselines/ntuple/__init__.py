@@ -1,0 +1,24 @@
+"""The n-tuple baseline: an afterstate value made of table lookups, learned by TD self-play,
+played by a beam over the whole hand (the method that leads 2048 per unit of compute)."""
+
+from alphatriangle.baselines.ntuple.layout import TupleLayout, tuple_cells, tuple_layout
+from alphatriangle.baselines.ntuple.learning import Lanes, RoundStats, learn_round, new_lanes
+from alphatriangle.baselines.ntuple.player import WEIGHTS_KEY, NTuplePlayer, ntuple_actions
+from alphatriangle.baselines.ntuple.search import search_hand
+from alphatriangle.baselines.ntuple.value import afterstate_value, td_step
+
+__all__ = [
+    "WEIGHTS_KEY",
+    "Lanes",
+    "NTuplePlayer",
+    "RoundStats",
+    "TupleLayout",
+    "afterstate_value",
+    "learn_round",
+    "new_lanes",
+    "ntuple_actions",
+    "search_hand",
+    "td_step",
+    "tuple_cells",
+    "tuple_layout",
+]

@@ -1,0 +1,95 @@
+"""The n-tuple player as a policy over a batch of games: `search_hand`'s first move in each.
+
+It re-plans at every move (a hand's later moves see the board the earlier ones left), with
+the policy's own random streams for tie-breaks, never a game's refill stream.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from alphatriangle.baselines.ntuple.layout import TupleLayout, tuple_layout
+from alphatriangle.baselines.ntuple.search import search_hand
+from alphatriangle.config import EnvConfig
+from alphatriangle.config.ntuple_config import NTupleConfig
+from alphatriangle.game.batch import GameBatch
+from alphatriangle.game.core import GameArrays
+from alphatriangle.game.geometry import CoreTables, engine_tables
+
+WEIGHTS_KEY = "ntuple"
+"""The n-tuple weights' name in a checkpoint's or exported agent's `model.safetensors`."""
+
+
+@dataclass(frozen=True)
+class NTuplePlayer:
+    """Learned weights with the tuples and board they belong to."""
+
+    env: EnvConfig
+    config: NTupleConfig
+    weights: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        expected = self.layout.num_weights
+        if self.weights.shape != (expected,):
+            raise ValueError(
+                f"n-tuple weights have shape {self.weights.shape}, but the tuples of these "
+                f"settings need ({expected},)"
+            )
+
+    @classmethod
+    def empty(cls, env: EnvConfig, config: NTupleConfig) -> "NTuplePlayer":
+        """All weights zero: the player before any learning."""
+        size = tuple_layout(engine_tables(env), config).num_weights
+        return cls(env, config, np.zeros(size, dtype=np.float32))
+
+    @property
+    def layout(self) -> TupleLayout:
+        return tuple_layout(engine_tables(self.env), self.config)
+
+
+@njit(cache=True, nogil=True)
+def _first_moves(  # noqa: PLR0913
+    t: CoreTables,
+    layout: TupleLayout,
+    weights: np.ndarray,
+    width: int,
+    games: GameArrays,
+    rng: np.ndarray,
+    first: int,
+    every: int,
+    out: np.ndarray,
+) -> None:
+    actions = np.empty(games.shapes.shape[1], dtype=np.int64)
+    for g in range(first, games.occ.shape[0], every):
+        out[g] = -1
+        if games.done[g]:
+            continue
+        lo, hi = games.occ[g, 0], games.occ[g, 1]
+        length = search_hand(t, layout, weights, lo, hi, games.shapes[g], width, rng, g, actions)[3]
+        if length > 0:
+            out[g] = actions[0]
+
+
+def ntuple_actions(
+    batch: GameBatch,
+    rng: npt.NDArray[np.uint64],
+    player: NTuplePlayer,
+    width: int | None = None,
+    pool: ThreadPoolExecutor | None = None,
+    threads: int = 1,
+) -> npt.NDArray[np.int64]:
+    """The n-tuple player's move in every game (-1 where a game is over), searching with a
+    beam of `width` (its `BEAM_WIDTH` by default), the games split over `threads` of `pool`."""
+    out = np.empty(len(batch), dtype=np.int64)
+    args = (batch.tables.core, player.layout, player.weights, width or player.config.BEAM_WIDTH,
+            batch.arrays, rng)  # fmt: skip
+    if pool is None or threads <= 1:
+        _first_moves(*args, 0, 1, out)
+        return out
+    jobs = [pool.submit(_first_moves, *args, i, threads, out) for i in range(threads)]
+    for job in jobs:
+        job.result()
+    return out
