@@ -275,12 +275,21 @@ def watch(
 def report(
     run: Annotated[str, typer.Argument(help="Run name or run directory.")],
     out: Annotated[Path, typer.Option(help="The PNG file to write.")] = Path("report.png"),
+    vs: Annotated[
+        list[str] | None,
+        typer.Option(help="Other runs: one chart of each run's strength by training minutes."),
+    ] = None,
 ) -> None:
-    """Learning curves of a run (evaluation score, losses, self-play speed) as a PNG."""
-    from alphatriangle.evaluation.report import write_report
+    """Learning curves of a run (evaluation score, losses, self-play speed) as a PNG; with
+    --vs, the evaluation score of every run against its minutes of training, on one chart."""
+    from alphatriangle.evaluation.report import write_comparison, write_report
 
     if out.suffix.lower() != ".png":
         raise UserError(f"--out {out} must be a .png file")
+    if vs:
+        points = write_comparison([run, *vs], out)
+        console.print(f"wrote {out} ({sum(points.values())} evaluations of {len(points)} runs)")
+        return
     counts = write_report(run, out)
     console.print(f"wrote {out} ({sum(counts.values())} points over {len(counts)} metrics)")
 
@@ -315,6 +324,27 @@ def export(
             ) from error
     written = export_agent(checkpoint, out, evaluation, force)
     console.print(f"wrote {written}")
+
+
+@bench_app.command("ntuple")
+def bench_ntuple(
+    agent: Annotated[
+        str | None,
+        typer.Option(help="An n-tuple player to play with (default: zero weights)."),
+    ] = None,
+    games: Annotated[int, typer.Option(min=1, help="Games played at each beam.")] = 20,
+    seconds: Annotated[
+        float, typer.Option(min=0.1, help="Seconds of learning at each thread count.")
+    ] = 20.0,
+    threads: Annotated[int, typer.Option(min=1, help="Threads of the second learning row.")] = 2,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = Path(
+        "bench-results/ntuple.json"
+    ),
+) -> None:
+    """Positions/s of the n-tuple baseline's TD self-play, and its moves/s when playing."""
+    from alphatriangle.bench.ntuple import run_ntuple_benchmark
+
+    run_ntuple_benchmark(agent, games, seconds, threads, out, console)
 
 
 @bench_app.command("planner")

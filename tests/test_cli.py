@@ -198,6 +198,20 @@ def test_bench_planner_prints_and_writes_json(tmp_path: Path) -> None:
     assert "moves_per_second" in printed
 
 
+def test_bench_ntuple_prints_and_writes_json(tmp_path: Path) -> None:
+    report, printed = _bench(
+        tmp_path, ["ntuple", "--games", "2", "--seconds", "0.5", "--threads", "2"], timeout=300
+    )
+    rows = report["results"]
+    assert [(r["what"], r["threads"], r["beam"]) for r in rows] == [
+        ("learning", 1, 8), ("learning", 2, 8), ("playing", 1, 8), ("playing", 1, 32),
+    ]  # fmt: skip
+    assert all(r["positions/s"] > 0 for r in rows)
+    assert rows[2]["games"] == rows[3]["games"] == 2
+    assert report["summary"]["learning_positions_per_second"] == rows[1]["positions/s"]
+    assert "playing_moves_per_second" in printed
+
+
 def test_bench_search_prints_and_writes_json(tmp_path: Path) -> None:
     report, _ = _bench(
         tmp_path, ["search", "--seconds", "0.1", "--games", "4", "--simulations", "4"]

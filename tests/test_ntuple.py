@@ -33,7 +33,7 @@ from alphatriangle.evaluation.checkpoints import (
     load_agent,
     load_any_agent,
 )
-from alphatriangle.evaluation.report import read_scalars
+from alphatriangle.evaluation.report import read_scalars, strength_by_minutes
 from alphatriangle.evaluation.suite import default_seeds, ntuple_chooser, play_suite
 from alphatriangle.game import GameBatch, GameState
 from alphatriangle.game.geometry import engine_tables, playable_cells
@@ -325,3 +325,21 @@ def test_an_ntuple_player_is_evaluated_watched_and_exported(
     assert isinstance(copy, NTupleAgent)
     assert np.array_equal(copy.player.weights, agent.player.weights)
     assert "n-tuple player" in (exported / "README.md").read_text()
+
+
+def test_report_charts_each_runs_strength_by_its_minutes_of_training(
+    ntuple_run: Path, trained_run: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "vs.png"
+    ntuple_dir, alphazero_dir = ntuple_run / "runs" / "nt", trained_run / "runs" / "base"
+    proc = subprocess.run(
+        [*CLI, "report", str(ntuple_dir), "--vs", str(alphazero_dir), "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "evaluations of 2 runs" in proc.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for root, name in ((ntuple_run, "nt"), (trained_run, "base")):
+        minutes, means = strength_by_minutes(PathManager(root, name))
+        assert len(minutes) == len(means) >= 1 and all(m > 0 for m in minutes)
+    assert minutes == sorted(minutes)

@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from networks import seeded_network
 
+from alphatriangle.baselines.ntuple import WEIGHTS_KEY, NTuplePlayer, board_value, ntuple_actions
+from alphatriangle.baselines.simple import game_policy_streams
 from alphatriangle.config import load_run_config
 from alphatriangle.data import CheckpointData, DataManager, PathManager, RunCounters
-from alphatriangle.evaluation.checkpoints import load_agent
-from alphatriangle.evaluation.suite import evaluation_mcts, play_agent
+from alphatriangle.evaluation.checkpoints import NTupleAgent, load_agent, load_any_agent
+from alphatriangle.evaluation.suite import evaluation_mcts, play_agent, play_suite
 from alphatriangle.game import GameState
 from alphatriangle.ui.replay import MovePlayed
 from alphatriangle.web.agent_games import MAX_WAITING, AgentGames, AgentGamesBusyError
@@ -544,3 +547,82 @@ def test_a_run_as_the_agent_follows_its_newest_checkpoint(tmp_path: Path) -> Non
     (manager.paths.step_dir(20)).mkdir(parents=True)
     (manager.paths.pointer("latest")).write_text('{"step_dir": "step_000000020"}')
     assert source.current().global_step == 10  # a damaged newer checkpoint: the old one stays
+
+
+@pytest.fixture(scope="module")
+def ntuple_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of an n-tuple player with random weights (the page cannot tell)."""
+    root = tmp_path_factory.mktemp("web-ntuple")
+    config = load_run_config("ntuple")
+    empty = NTuplePlayer.empty(config.env, config.ntuple)
+    weights = np.random.default_rng(4).uniform(0, 2, empty.weights.shape).astype(np.float32)
+    state = CheckpointData(
+        run_name="tuples", counters=RunCounters(global_step=9),
+        configs=config.model_dump(mode="json"),
+    )  # fmt: skip
+    manager = DataManager(PathManager(root, "tuples"))
+    return manager.save_checkpoint(state, {WEIGHTS_KEY: weights}, {})
+
+
+@pytest.fixture(scope="module")
+def ntuple_server(ntuple_dir: Path) -> Iterator[WebServer]:
+    with _running(bind_server(str(ntuple_dir), ntuple_dir.parents[3])) as web:
+        yield web
+
+
+def test_an_ntuple_player_analyses_plays_and_plays_its_own_game_on_the_page_api(
+    ntuple_server: WebServer, ntuple_dir: Path
+) -> None:
+    web, token = ntuple_server, ntuple_server.token
+    status, board = _call(web, "GET", "/api/board", token=token)
+    assert status == 200 and board["budget_name"] == "beam" and board["budgets"] == [8, 32, 128]
+    _, game = _call(web, "POST", "/api/games", {"seed": SEED}, token)
+    path = f"/api/games/{game['game_id']}"
+    status, answer = _call(web, "POST", f"{path}/analyse", {"simulations": 300}, token)
+    assert status == 400 and "beam width must be" in answer["error"]
+    status, analysis = _call(web, "POST", f"{path}/analyse", {"simulations": 8}, token)
+    assert status == 200 and analysis["kind"] == "ntuple", analysis
+    worths = [c["q"] for c in analysis["candidates"]]
+    assert worths == sorted(worths, reverse=True) and len(worths) == 5
+    agent = load_any_agent(str(ntuple_dir))
+    assert isinstance(agent, NTupleAgent)
+    engine = GameState(agent.config.env, initial_seed=SEED)
+    assert analysis["move"] in engine.valid_actions()
+    # The page's value is what the best sequence of the hand is worth; the table's, the board's.
+    assert analysis["network_value"] == pytest.approx(
+        board_value(agent.player, engine.batch), rel=1e-6
+    )
+    assert worths[0] >= analysis["value"] - 1e-3  # each first move gets a beam of its own
+    status, moved = _call(web, "POST", f"{path}/agent-move", {"simulations": 8}, token)
+    assert status == 200 and moved["moves"] == 1
+    assert len(moved["trace"]["value"]) == 2 and moved["trace"]["value"][0] > 0
+
+    answers: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        status, answer = _call(web, "POST", f"{path}/agent-game", {"simulations": 8}, token)
+        assert status == 200 and answer["error"] is None, answer
+        answers.append(answer)
+        return bool(answer["done"])
+
+    _wait_for(finished)
+    rng = game_policy_streams([SEED])
+    expected = play_suite(
+        "eval", [SEED], lambda b: ntuple_actions(b, rng, agent.player, 8), agent.config.env
+    )
+    assert (answers[-1]["score"], answers[-1]["moves"]) == (expected.scores[0], expected.lengths[0])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_the_page_shows_an_ntuple_players_beam_and_best_moves(ntuple_server: WebServer) -> None:
+    with _opened_page(f"{ntuple_server.url}&seed=7") as (page, problems):
+        assert page.text_content("#budget-name") == "beam"
+        assert page.input_value("#budget") == "32"
+        page.click("#analyse")
+        page.wait_for_selector("#candidates tr.candidate")
+        assert page.text_content("#candidates tr th:nth-child(3)") == "worth"
+        values = page.text_content("#values") or ""
+        assert "tuples@9, a beam of 32: value" in values and "(table " in values
+        page.click("#agent-move")
+        page.wait_for_function("document.getElementById('moves').textContent === '1'")
+    assert problems == []

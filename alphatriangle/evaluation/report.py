@@ -108,3 +108,56 @@ def write_report(target: str, out: Path, root: Path = DEFAULT_ROOT) -> dict[str,
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return {tag: len(points[0]) for tag, points in series.items()}
+
+
+def strength_by_minutes(paths: PathManager) -> tuple[list[float], list[float]]:
+    """A run's in-training evaluation means against its training minutes at each (the
+    n-tuple run's and, since they log `Eval/Training_Minutes`, the AlphaZero runs')."""
+    series = read_scalars(paths)
+    if "Eval/Mean" not in series or "Eval/Training_Minutes" not in series:
+        raise CheckpointError(
+            f"run {paths.run_name!r} has no evaluations with their training minutes logged "
+            "(an evaluation logs them; a run from before they did cannot be charted)"
+        )
+    minutes: dict[int, float] = dict(zip(*series["Eval/Training_Minutes"], strict=True))
+    steps, means = series["Eval/Mean"]
+    kept = [(minutes[s], m) for s, m in zip(steps, means, strict=True) if s in minutes]
+    return [x for x, _ in kept], [m for _, m in kept]
+
+
+def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
+    """One chart: each run's evaluation mean against its minutes of training, the planner's
+    and greedy's means on the first run's evaluation seeds for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    counts = {}
+    references: dict[str, float] = {}
+    for target in targets:
+        paths = run_paths(target, root)
+        config = RunConfig.model_validate(
+            upgrade_configs(json.loads(paths.config_path.read_text()))
+        )
+        minutes, means = strength_by_minutes(paths)
+        kind = "n-tuple TD" if config.train.AGENT == "ntuple" else "AlphaZero"
+        cores = config.selfplay.WORKERS
+        ax.plot(minutes, means, marker="o", markersize=3,
+                label=f"{paths.run_name} ({kind}, {cores} workers)")  # fmt: skip
+        counts[paths.run_name] = len(means)
+        if not references:
+            references = reference_means(read_scalars(paths), config)
+    for (name, mean), style in zip(references.items(), ("-.", "--"), strict=True):
+        ax.axhline(mean, color="grey", linestyle=style, label=f"{name} ({mean:.0f})")
+    ax.set_xlabel("minutes of training")
+    ax.set_ylabel("mean score, in-training evaluation")
+    ax.set_title("strength by minutes of training (in-training evaluations, selection seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return counts

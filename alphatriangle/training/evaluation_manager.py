@@ -32,6 +32,8 @@ class EvaluationManager:
         self.best_scores: list[float] | None = None
         self.last_step = 0
         self.started_at = 0.0
+        self.started_minutes = 0.0
+        """The run's training minutes when the evaluation in flight started."""
         self.next_start = 0.0
 
     def can_start(self) -> bool:
@@ -47,13 +49,15 @@ class EvaluationManager:
             and time.monotonic() >= self.next_start
         )
 
-    def start(self, weights: Weights, global_step: int) -> None:
-        """Evaluate `weights` (already saved as the checkpoint of `global_step`)."""
+    def start(self, weights: Weights, global_step: int, training_minutes: float = 0.0) -> None:
+        """Evaluate `weights` (already saved as the checkpoint of `global_step`, after
+        `training_minutes` of the run's training)."""
         if self.evaluator is None:
             self.evaluator = evaluator_actor().remote(self.components.config)
         self.in_flight = self.evaluator.evaluate.remote(weights, global_step)
         self.last_step = global_step
         self.started_at = time.monotonic()
+        self.started_minutes = training_minutes
 
     def poll(self, timeout: float = 0.0) -> None:
         """Log a finished evaluation; if it is the best so far, mark its checkpoint best."""
@@ -78,6 +82,7 @@ class EvaluationManager:
         summary = outcome.result.summary()
         metrics = {f"Eval/{key.title()}": [(value, info)] for key, value in summary.items()}
         metrics["Eval/Seconds"] = [(now - self.started_at, info)]
+        metrics["Eval/Training_Minutes"] = [(self.started_minutes, info)]
         for policy, baseline_mean in outcome.baseline_means.items():
             metrics[reference_tag(policy)] = [(baseline_mean, info)]
         c.stats_collector_actor.log_batch.remote(metrics)

@@ -166,7 +166,8 @@ class TrainingLoop:
     def start_evaluation(self) -> None:
         """Checkpoint the current weights and evaluate them in the evaluator actor."""
         self.save_checkpoint()
-        self.evaluation.start(self.components.nn.get_weights(), self.global_step)
+        minutes = self.counters.training_seconds / 60
+        self.evaluation.start(self.components.nn.get_weights(), self.global_step, minutes)
 
     def _evaluate_final_weights(self) -> None:
         """A completed run's last weights are a candidate for `best` like any others: after a

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alphatriangle.evaluation.checkpoints import Agent
-from alphatriangle.evaluation.suite import AgentChooser, evaluation_mcts, play_suite
+from alphatriangle.baselines.ntuple import ntuple_actions
+from alphatriangle.baselines.simple import game_policy_streams
+from alphatriangle.evaluation.checkpoints import AnyAgent, NTupleAgent
+from alphatriangle.evaluation.suite import ActionChooser, AgentChooser, evaluation_mcts, play_suite
 from alphatriangle.game import GameBatch
 
 logger = logging.getLogger(__name__)
@@ -65,12 +67,12 @@ class AgentGames:
     def __init__(self, search_lock: threading.Lock) -> None:
         self.search_lock = search_lock
         self.games: dict[GameKey, AgentGame] = {}
-        self.waiting: queue.Queue[tuple[AgentGame, Agent] | None] = queue.Queue()
+        self.waiting: queue.Queue[tuple[AgentGame, AnyAgent] | None] = queue.Queue()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def request(self, agent: Agent, seed: int, simulations: int) -> AgentGame:
+    def request(self, agent: AnyAgent, seed: int, simulations: int) -> AgentGame:
         """The agent's game on `seed` at `simulations`: finished, playing, or queued now
         (`AgentGamesBusyError` when `MAX_WAITING` games are already waiting)."""
         key = (str(agent.checkpoint_dir), seed, simulations)
@@ -113,12 +115,18 @@ class AgentGames:
                 with game.lock:
                     game.error, game.done = str(error), True
 
-    def _play(self, game: AgentGame, agent: Agent) -> None:
+    def _play(self, game: AgentGame, agent: AnyAgent) -> None:
         """`play_suite` on the one seed, each move searched under the search lock and the
         game's progress noted before it (`_ClosingError` when the games are closing)."""
         env = agent.config.env
-        mcts = evaluation_mcts(agent.config, game.simulations)
-        choose = AgentChooser(agent.network, mcts, env, [game.seed])
+        choose: ActionChooser
+        if isinstance(agent, NTupleAgent):
+            rng = game_policy_streams([game.seed])
+            width = game.simulations
+            choose = lambda batch: ntuple_actions(batch, rng, agent.player, width)  # noqa: E731
+        else:
+            mcts = evaluation_mcts(agent.config, game.simulations)
+            choose = AgentChooser(agent.network, mcts, env, [game.seed])
 
         def move(batch: GameBatch) -> npt.NDArray[np.int64]:
             if self.stopping.is_set():

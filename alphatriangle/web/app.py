@@ -24,15 +24,22 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from alphatriangle.baselines.ntuple import position_value
+from alphatriangle.baselines.simple import game_policy_streams
+from alphatriangle.evaluation.checkpoints import NTupleAgent
 from alphatriangle.game import GameState
 from alphatriangle.web.agent_games import AgentGames, AgentGamesBusyError
-from alphatriangle.web.analysis import AgentSource, Analysis, Analyst, check_budget
+from alphatriangle.web.analysis import (
+    AgentSource,
+    Analysis,
+    analyst_for,
+    check_budget,
+    search_budgets,
+)
 from alphatriangle.web.sessions import GameSession, MoveError, SessionStore, board_json
 
 TOKEN_HEADER = "x-alphatriangle-token"
 MAX_BODY_BYTES = 4096
-BUDGETS = (16, 64, 256)
-"""The search budgets the page offers (any of 1 to `MAX_SIMULATIONS` is accepted)."""
 ICON_PATH = "/favicon.ico"
 ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -143,9 +150,14 @@ class WebApp:
         self.agent_games = AgentGames(self.search_lock)
 
     def _value_of(self, state: GameState) -> float:
-        """The agent's network value of `state` (for the page's chart)."""
+        """The agent's value of `state` (for the page's chart): its network's, or what the
+        n-tuple player's best sequence of the hand is worth there."""
         agent = self.source.current()
         with self.search_lock:
+            if isinstance(agent, NTupleAgent):
+                rng = game_policy_streams([None])
+                beam = agent.config.ntuple.BEAM_WIDTH
+                return position_value(agent.player, state.batch, rng, beam)
             return float(agent.network.evaluate(state)[1])
 
     def _session(self, request: Request) -> GameSession:
@@ -161,12 +173,14 @@ class WebApp:
 
     async def board(self, request: Request) -> Response:
         agent = await run_in_threadpool(self.source.current)  # a run's newer checkpoint loads
+        budget_name, budgets = search_budgets(agent)
         return JSONResponse(
             {
                 **board_json(self.env),
                 "agent": agent.name,
                 "follows_run": self.source.follows_run,
-                "budgets": list(BUDGETS),
+                "budget_name": budget_name,
+                "budgets": list(budgets),
             }
         )
 
@@ -224,13 +238,15 @@ class WebApp:
         key = (str(agent.checkpoint_dir), simulations)
         if key not in session.analysts:
             session.analysts = {k: v for k, v in session.analysts.items() if k[0] == key[0]}
-            session.analysts[key] = Analyst(agent, simulations, session.seed)
+            session.analysts[key] = analyst_for(agent, simulations, session.seed)
         with self.search_lock:
             return session.analysts[key].analyse(session.state, len(session.actions))
 
     def _budget(self, body: dict[str, Any]) -> int:
+        agent = self.source.current()
+        default = search_budgets(agent)[1][1]
         try:
-            return check_budget(_int(body, "simulations", 64) or 0)
+            return check_budget(_int(body, "simulations", default) or 0, agent)
         except ValueError as error:
             raise RequestError(400, str(error)) from None
 

@@ -19,7 +19,7 @@ from alphatriangle.game import SHAPES, GameState
 from alphatriangle.game.geometry import Cell, playable_cells
 
 if TYPE_CHECKING:
-    from alphatriangle.web.analysis import Analyst
+    from alphatriangle.web.analysis import Analyst, NTupleAnalyst
 
 MAX_SESSIONS = 64
 """Games kept at once; the oldest goes when a new one would pass this."""
@@ -64,7 +64,7 @@ class GameSession:
     values: list[float] = field(init=False)
     """The agent's value of each position, as it was when the position was reached (0 once
     the game is over: no points are to come)."""
-    analysts: dict[tuple[str, int], "Analyst"] = field(default_factory=dict)
+    analysts: dict[tuple[str, int], "Analyst | NTupleAnalyst"] = field(default_factory=dict)
     """The agent's searches of this game, by (agent, budget); told of every move."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the game changes or is searched (the API runs requests on several threads)."""

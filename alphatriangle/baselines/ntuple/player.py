@@ -12,7 +12,8 @@ import numpy.typing as npt
 from numba import njit
 
 from alphatriangle.baselines.ntuple.layout import TupleLayout, tuple_layout
-from alphatriangle.baselines.ntuple.search import search_hand
+from alphatriangle.baselines.ntuple.search import first_move_values, search_hand
+from alphatriangle.baselines.ntuple.value import afterstate_value
 from alphatriangle.config import EnvConfig
 from alphatriangle.config.ntuple_config import NTupleConfig
 from alphatriangle.game.batch import GameBatch
@@ -93,3 +94,39 @@ def ntuple_actions(
     for job in jobs:
         job.result()
     return out
+
+
+def first_moves(
+    player: NTuplePlayer, batch: GameBatch, rng: npt.NDArray[np.uint64], width: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Game 0's legal moves, each with its worth (its points plus the best rest of the
+    hand's), best first."""
+    slots = batch.arrays.shapes.shape[1]
+    capacity = slots * batch.tables.core.cells
+    actions = np.empty(capacity, dtype=np.int64)
+    values = np.empty(capacity, dtype=np.float64)
+    lo, hi = batch.arrays.occ[0, 0], batch.arrays.occ[0, 1]
+    n = first_move_values(batch.tables.core, player.layout, player.weights, lo, hi,
+                          batch.arrays.shapes[0], width, rng, 0, actions, values)  # fmt: skip
+    order = np.argsort(-values[:n], kind="stable")
+    return actions[:n][order], values[:n][order]
+
+
+def position_value(
+    player: NTuplePlayer, batch: GameBatch, rng: npt.NDArray[np.uint64], width: int
+) -> float:
+    """What game 0's position is worth to the player: the points it expects from here (the
+    best sequence of its hand, plus the value of the board that leaves)."""
+    actions = np.empty(batch.arrays.shapes.shape[1], dtype=np.int64)
+    lo, hi, hand = batch.arrays.occ[0, 0], batch.arrays.occ[0, 1], batch.arrays.shapes[0]
+    found = search_hand(
+        batch.tables.core, player.layout, player.weights, lo, hi, hand, width, rng, 0, actions
+    )
+    return float(found[0])
+
+
+def board_value(player: NTuplePlayer, batch: GameBatch) -> float:
+    """The learned value of game 0's board as it stands (an afterstate's value at a hand's
+    start)."""
+    lo, hi = batch.arrays.occ[0, 0], batch.arrays.occ[0, 1]
+    return float(afterstate_value(player.layout, player.weights, lo, hi))

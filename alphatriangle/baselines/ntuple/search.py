@@ -124,3 +124,50 @@ def search_hand(  # noqa: PLR0913, PLR0915 (one kernel: its arrays, then its loo
             b_lo[b], b_hi[b], b_used[b], b_gain[b] = c_lo[i], c_hi[i], c_used[i], c_gain[i]
             b_seq[b, : level + 1] = c_seq[i, : level + 1]
     return best_value, best_lo, best_hi, best_length, best_over
+
+
+@njit(cache=True)
+def first_move_values(  # noqa: PLR0913
+    t: CoreTables,
+    layout: TupleLayout,
+    weights: np.ndarray,
+    lo: np.uint64,
+    hi: np.uint64,
+    hand: np.ndarray,
+    width: int,
+    rng: np.ndarray,
+    stream: int,
+    out_actions: np.ndarray,
+    out_values: np.ndarray,
+) -> int:
+    """Every legal first move of `hand` on `(lo, hi)` with its worth: its points plus what
+    the best sequence of the rest of the hand is worth after it (`search_hand`); returns how
+    many were written (the page's table of the player's view)."""
+    rest = np.empty(hand.shape[0], dtype=np.int64)
+    actions = np.empty(hand.shape[0], dtype=np.int64)
+    n = 0
+    for slot in range(hand.shape[0]):
+        shape = hand[slot]
+        if shape < 0:
+            continue
+        for k in range(t.anchor_count[shape]):
+            anchor = t.anchors[shape, k]
+            if not free_at(t.place_bits, shape, anchor, lo, hi):
+                continue
+            new_lo, new_hi, cleared, _lines = place(t, lo, hi, shape, anchor)
+            rest[:] = hand
+            rest[slot] = -1
+            gain = float(t.fit.shape_size[shape] + 2 * cleared)
+            if _held(rest)[0] == 0:
+                worth = gain + afterstate_value(layout, weights, new_lo, new_hi)
+            else:
+                worth = (
+                    gain
+                    + search_hand(
+                        t, layout, weights, new_lo, new_hi, rest, width, rng, stream, actions
+                    )[0]
+                )
+            out_actions[n] = slot * t.cells + anchor
+            out_values[n] = worth
+            n += 1
+    return n
