@@ -169,9 +169,11 @@ def test_a_round_counts_what_it_played() -> None:
     with ThreadPoolExecutor(2) as pool:
         stats = learn_round(pool, TABLES.core, layout, weights, lanes, 4, 64, 0.1, 2)
     finished = stats.finished_count
-    # Each game's first hand has no afterstate before it: one TD step fewer per game started.
-    assert (stats.steps == 64 - finished - 1 + (lanes.has_after == 0)).all()
-    assert ((stats.moves >= 3 * (64 - finished - 1)) & (stats.moves <= 3 * 64)).all()
+    # Each game's first hand has no afterstate before it: one TD step fewer per game started
+    # (the finished ones, and the one in play unless the round's last hand ended a game).
+    in_play = (lanes.hand >= 0).any(axis=1)
+    assert (stats.steps == 64 - finished - in_play).all()
+    assert ((stats.moves >= 64 - finished) & (stats.moves <= 3 * 64)).all()
     assert (lanes.moves <= stats.moves).all()
     for g in range(4):
         scores = stats.finished[g, : finished[g]]
@@ -245,10 +247,11 @@ def test_an_ntuple_run_checkpoints_logs_and_resumes(ntuple_run: Path, tmp_path: 
     counters = loaded.checkpoint.counters
     assert counters.global_step == 30 and counters.episodes_played > 0
     assert counters.positions_played >= 30 * 4 * 4  # 4 games, 4 hands a step, >= 1 move a hand
-    assert manager.checkpoint_dir("best") == paths.step_dir(20)
+    # An evaluation every 20 steps, and of the final weights.
+    assert manager.checkpoint_dir("best") in (paths.step_dir(20), paths.step_dir(30))
     assert np.count_nonzero(loaded.weights["ntuple"]) > 0
     scalars = read_scalars(paths)
-    assert scalars["Eval/Mean"][0] == [20]
+    assert scalars["Eval/Mean"][0] == [20, 30]
     assert scalars["Loss/TD_RMSE"][0] == [5, 10, 15, 20, 25, 30]
     run_id = loaded.checkpoint.mlflow_run_id
     assert run_id is not None
@@ -302,9 +305,10 @@ def test_an_ntuple_player_is_evaluated_watched_and_exported(
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "a beam of 4 over the hand" in proc.stdout
     report = json.loads(out.read_text())
-    assert [r["name"] for r in report["results"]] == ["nt@20", "planner", "greedy", "random"]
     agent = load_any_agent(str(run_dir))
-    assert isinstance(agent, NTupleAgent) and agent.global_step == 20
+    assert isinstance(agent, NTupleAgent) and agent.global_step in (20, 30)
+    names = [r["name"] for r in report["results"]]
+    assert names == [agent.name, "planner", "greedy", "random"]
     seeds = default_seeds(3)
     again = play_suite("n", seeds, ntuple_chooser(agent.player, list(seeds)), ENV)
     assert report["results"][0]["scores"] == again.scores
@@ -318,7 +322,7 @@ def test_an_ntuple_player_is_evaluated_watched_and_exported(
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert watched.returncode == 0, watched.stderr[-2000:]
-    assert "the n-tuple player nt@20" in html.read_text()
+    assert f"the n-tuple player {agent.name}" in html.read_text()
 
     exported = export_agent(str(run_dir), tmp_path / "exported")
     copy = load_any_agent(str(exported))

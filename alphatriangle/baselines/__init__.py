@@ -1,5 +1,7 @@
-"""Hand-written players to measure agents against: uniform random, greedy and the planner."""
+"""Players to measure agents against: uniform random, greedy, the planner (hand-written) and
+the n-tuple player (learned by TD, `ntuple/`)."""
 
+from alphatriangle.baselines.ntuple import NTuplePlayer, learn_round, ntuple_actions, search_hand
 from alphatriangle.baselines.planner import plan_move, planner_actions
 from alphatriangle.baselines.simple import (
     BASELINES,
@@ -11,10 +13,14 @@ from alphatriangle.baselines.simple import (
 
 __all__ = [
     "BASELINES",
+    "NTuplePlayer",
     "game_policy_streams",
     "greedy_actions",
+    "learn_round",
+    "ntuple_actions",
     "plan_move",
     "planner_actions",
     "policy_streams",
     "random_actions",
+    "search_hand",
 ]

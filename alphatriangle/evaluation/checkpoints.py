@@ -220,9 +220,13 @@ def evaluation_markdown(payload: dict[str, Any]) -> list[str]:
     results = payload["results"]
     diffs = payload["paired_differences"]
     reference = results[0]["name"]
+    search = (
+        f"at {payload['simulations']} simulations"
+        if payload["simulations"]
+        else "(an n-tuple player with its own beam, an AlphaZero one at its run's budget)"
+    )
     lines = [
-        f"`alphatriangle eval` on {len(results[0]['seeds'])} seeds at "
-        f"{payload['simulations']} simulations:",
+        f"`alphatriangle eval` on {len(results[0]['seeds'])} seeds {search}:",
         "",
         f"| policy | mean | median | p10 | p90 | max | moves | lines | {reference} - policy "
         "(95% CI) |",

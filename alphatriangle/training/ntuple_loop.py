@@ -114,7 +114,8 @@ class NTupleLoop:
         return fraction
 
     def run(self) -> str:
-        """Train; returns "completed" (a budget reached) or "stopped" (a stop request)."""
+        """Train; returns "completed" (a budget reached, the final weights evaluated as a
+        candidate for best) or "stopped" (a stop request)."""
         train, ntuple = self.config.train, self.config.ntuple
         window = _Window()
         status = "completed"
@@ -141,6 +142,8 @@ class NTupleLoop:
                 elapsed = time.monotonic() - started
                 self.counters.training_seconds += elapsed
                 window.seconds += elapsed
+            if status == "completed" and self.last_eval_step < self.counters.global_step:
+                self.evaluate(pool)
         self.save()
         return status
 
