@@ -145,7 +145,7 @@ def play(  # noqa: PLR0913 (a command's parameters are its flags)
 @app.command()
 def train(  # noqa: PLR0913
     preset: Annotated[
-        str, typer.Option(help="Settings preset: quick, laptop or large.")
+        str, typer.Option(help="Settings preset: quick, laptop, large or ntuple.")
     ] = "laptop",
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML or YAML file of [section] tables.")

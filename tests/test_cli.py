@@ -150,7 +150,7 @@ def test_the_installed_command_reports_bad_input_the_same_way(tmp_path: Path) ->
         cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr == "error: unknown preset 'huge': choose quick, laptop, large\n"
+    assert proc.stderr == "error: unknown preset 'huge': choose quick, laptop, ntuple, large\n"
     assert "Traceback" not in proc.stdout and not (tmp_path / ".alphatriangle_data").exists()
 
 

@@ -164,7 +164,6 @@ def _train(
     progress_callback: ProgressCallback | None,
 ) -> int:
     """Start MLflow, Ray and the components, run the loop, and clean up whatever happens."""
-    import mlflow
     import ray
 
     uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
@@ -200,9 +199,7 @@ def _train(
                 ray.get(components.stats_collector_actor.close.remote(), timeout=60)
             except Exception:
                 logger.exception("closing the stats collector failed")
-        if mlflow.active_run() is not None:
-            mlflow_status = {EXIT_COMPLETED: "FINISHED", EXIT_STOPPED: "KILLED"}.get(code, "FAILED")
-            mlflow.end_run(status=mlflow_status)
+        _end_mlflow(code)
         if ray_started:
             ray.shutdown()
 
@@ -216,7 +213,6 @@ def _train_ntuple(
 ) -> int:
     """The n-tuple baseline's run: MLflow and TensorBoard through an in-process collector,
     rounds of TD self-play on `selfplay.WORKERS` threads."""
-    import mlflow
 
     uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
     collector: StatsCollector | None = None
@@ -244,9 +240,16 @@ def _train_ntuple(
     finally:
         if collector is not None:
             collector.close()
-        if mlflow.active_run() is not None:
-            mlflow_status = {EXIT_COMPLETED: "FINISHED", EXIT_STOPPED: "KILLED"}.get(code, "FAILED")
-            mlflow.end_run(status=mlflow_status)
+        _end_mlflow(code)
+
+
+def _end_mlflow(code: int) -> None:
+    """End the MLflow run, if one is active, with the status of exit code `code`."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow_status = {EXIT_COMPLETED: "FINISHED", EXIT_STOPPED: "KILLED"}.get(code, "FAILED")
+        mlflow.end_run(status=mlflow_status)
 
 
 def _log_os_error(error: OSError) -> None:
