@@ -15,6 +15,7 @@ from alphatriangle.baselines.ntuple import (
     NTuplePlayer,
     afterstate_value,
     learn_round,
+    learning_rate,
     new_lanes,
     ntuple_actions,
     search_hand,
@@ -207,6 +208,39 @@ def test_the_player_moves_in_every_live_game_of_a_batch() -> None:
         actions = ntuple_actions(batch, rng, player, 4, pool, 2)
     mask = batch.legal_mask()
     assert all(mask[g, actions[g]] for g in range(5))
+
+
+def test_the_learning_rate_falls_geometrically_over_the_run() -> None:
+    config = NTupleConfig(LEARNING_RATE=0.1, LEARNING_RATE_FINAL=0.001)
+    assert learning_rate(config, 0.0) == pytest.approx(0.1)
+    assert learning_rate(config, 0.5) == pytest.approx(0.01)
+    assert learning_rate(config, 1.0) == pytest.approx(0.001)
+    assert learning_rate(config, 2.0) == pytest.approx(0.001)
+
+
+def test_a_warm_start_player_stopped_midway_is_saved_and_continued(tmp_path: Path) -> None:
+    """A stop (or a crash after a save) keeps what was learnt and the time it took; the next
+    call starts from the saved weights and stops once its minutes are spent."""
+    from alphatriangle.config import load_run_config
+    from alphatriangle.training.warm_start import learn_warm_start, load_warm_start
+
+    config = load_run_config("quick", overrides=[
+        "selfplay.NTUPLE_WARM_START_MINUTES=0.15", "ntuple.GAMES_PER_THREAD=2",
+        "ntuple.HANDS_PER_ROUND=4", "ntuple.TRAIN_BEAM_WIDTH=4",
+    ])  # fmt: skip
+    path = tmp_path / "warm.safetensors"
+    assert load_warm_start(path, config).seconds_learned == 0.0
+    rounds = iter(range(3))
+    first = learn_warm_start(config, path, lambda: next(rounds, None) is None)
+    assert first.seconds_learned > 0 and not first.done(config)
+    saved = load_warm_start(path, config)
+    np.testing.assert_array_equal(saved.weights, first.weights)
+    assert saved.seconds_learned == first.seconds_learned
+    second = learn_warm_start(config, path, lambda: False)
+    assert second.done(config) and second.seconds_learned >= 9.0
+    assert np.count_nonzero(second.weights) > np.count_nonzero(first.weights)
+    again = learn_warm_start(config, path, lambda: False)
+    assert again.seconds_learned == second.seconds_learned
 
 
 CLI = [sys.executable, "-m", "alphatriangle"]

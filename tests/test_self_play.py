@@ -193,3 +193,36 @@ def test_games_begun_after_the_warm_start_are_searched() -> None:
     searched = [r for r in later if r.total_simulations > 0]
     assert len(by_planner) <= 3  # at most the games already begun when the warm start ended
     assert searched and all(r.total_simulations == r.episode_steps * 4 for r in searched)
+
+
+def _ntuple_worker(seed: int = 0) -> SelfPlayWorker:
+    model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
+    selfplay = SelfPlayConfig(
+        GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=100,
+        WARM_START_PLAYER="ntuple",
+    )  # fmt: skip
+    return SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, selfplay, seed=seed)
+
+
+def test_an_ntuple_warm_start_plays_the_ntuple_players_games_on_the_same_seeds() -> None:
+    """With WARM_START_PLAYER="ntuple" the warm-start games are the n-tuple player's (sent as
+    weights): one-hot targets, no search, and on the planner worker's own game seeds a mean
+    score well above the planner's; without weights the worker says what is missing."""
+    from alphatriangle.evaluation.checkpoints import NTupleAgent, load_any_agent
+
+    with pytest.raises(RuntimeError, match="weights were never sent"):
+        _ntuple_worker().run_episode()
+    agent = load_any_agent("models/ntuple")
+    assert isinstance(agent, NTupleAgent)
+    worker = _ntuple_worker()
+    worker.set_warm_start_ntuple(agent.player.weights)
+    taught = [worker.run_episode() for _ in range(6)]
+    planner = _planner_worker(warm_steps=100)
+    planned = [planner.run_episode() for _ in range(6)]
+    for result in taught:
+        exp = result.experiences
+        assert result.total_simulations == 0 and len(exp) == result.episode_steps
+        np.testing.assert_array_equal(exp.policy.max(axis=1), 1.0)
+        np.testing.assert_allclose(exp.value, exp.reward_sum)
+    ntuple_mean = np.mean([r.final_score for r in taught])
+    assert ntuple_mean > 1.5 * np.mean([r.final_score for r in planned])

@@ -172,6 +172,37 @@ def test_a_time_budget_ends_the_run_and_anneals_the_schedules(tmp_path: Path) ->
     assert again["global_step"] - counters["global_step"] < 50
 
 
+def test_an_ntuple_warm_start_learns_in_the_runs_time_teaches_and_is_not_learnt_again(
+    tmp_path: Path,
+) -> None:
+    """The n-tuple warm-start player is learnt first, inside the time budget, saved in the
+    run, sent to the workers (whose warm-start games need it), and a resume past the warm
+    start does not learn it again; a resume with other tuples is refused."""
+    from alphatriangle.config import ConfigError
+    from alphatriangle.training.warm_start import load_warm_start
+
+    warm = ("selfplay.WARM_START_PLAYER=ntuple", "selfplay.NTUPLE_WARM_START_MINUTES=0.05",
+            "selfplay.PLANNER_WARM_START_STEPS=20")  # fmt: skip
+    config = quick_config(tmp_path, *warm, "train.MAX_TRAINING_STEPS=30")
+    assert run_training(config, run_name="warm") == 0
+    paths = PathManager(tmp_path, "warm")
+    learnt = load_warm_start(paths.warm_start_path, config)
+    assert learnt.done(config) and learnt.seconds_learned < 60
+    assert np.count_nonzero(learnt.weights) > 1000
+    counters = _latest_state(tmp_path, "warm")["counters"]
+    assert counters["global_step"] == 30
+    assert counters["training_seconds"] > learnt.seconds_learned
+    log = paths.logs_dir / "warm.log"
+    assert log.read_text().count("learning the n-tuple warm-start player") == 1
+    assert run_training(quick_config(tmp_path, *warm, "train.MAX_TRAINING_STEPS=40"), "warm") == 0
+    assert log.read_text().count("learning the n-tuple warm-start player") == 1
+    np.testing.assert_array_equal(load_warm_start(paths.warm_start_path, config).weights,
+                                  learnt.weights)  # fmt: skip
+    other_tuples = quick_config(tmp_path, *warm, "ntuple.PATCHES=[[2, 4]]")
+    with pytest.raises(ConfigError, match="different ntuple settings"):
+        run_training(other_tuples, run_name="warm")
+
+
 def test_sigint_saves_a_final_checkpoint_and_exits_130(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         train_command(tmp_path, "sig"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -66,6 +66,18 @@ class SelfPlayConfig(BaseModel):
         "its games' discounted returns the value targets. A teacher about ten times faster "
         "than the search for a run's first minutes; 0 is self-play only.",
     )
+    WARM_START_PLAYER: Literal["planner", "ntuple"] = Field(
+        default="planner",
+        description="Who plays the warm-start games (PLANNER_WARM_START_STEPS): the planner, or "
+        "an n-tuple player (the `ntuple` section) that the run first learns by TD self-play "
+        "for NTUPLE_WARM_START_MINUTES of its time budget, on every core.",
+    )
+    NTUPLE_WARM_START_MINUTES: float = Field(
+        default=5.0,
+        gt=0,
+        description="Minutes of the run spent learning the n-tuple warm-start player "
+        "(WARM_START_PLAYER=ntuple), before the first self-play game.",
+    )
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )

@@ -71,6 +71,11 @@ class PathManager:
         return self.run_dir / "configs.json"
 
     @property
+    def warm_start_path(self) -> Path:
+        """The n-tuple warm-start player's weights (`selfplay.WARM_START_PLAYER="ntuple"`)."""
+        return self.run_dir / "ntuple_warm_start.safetensors"
+
+    @property
     def buffer_path(self) -> Path:
         return self.buffers_dir / "buffer.npz"
 

@@ -27,6 +27,7 @@ from alphatriangle.training.live_view import TrainingProgress
 from alphatriangle.training.loop_helpers import LoopHelpers
 from alphatriangle.training.mlflow_artifacts import log_artifacts
 from alphatriangle.training.stats_manager import StatsManager
+from alphatriangle.training.warm_start import WarmStartNTuple, learn_warm_start, load_warm_start
 from alphatriangle.training.worker_manager import WorkerManager
 
 logger = logging.getLogger(__name__)
@@ -190,10 +191,11 @@ class TrainingLoop:
                 info["pid"],
                 info["node_id"],
             )
+        self.session_started = time.monotonic()
+        self._warm_start_ntuple()
         self.worker_manager.submit_all()
         status = "stopped"
         last_callback = 0.0
-        self.session_started = time.monotonic()
         try:
             while not self.stop_event.is_set():
                 self._update_clock()
@@ -229,6 +231,40 @@ class TrainingLoop:
         self.evaluation.finish(wait)
         self.save_checkpoint(save_buffer=True)
         return status
+
+    def _warm_start_ntuple(self) -> None:
+        """With `WARM_START_PLAYER="ntuple"` and warm-start games still to play: learn the
+        n-tuple player (or finish the saved one) within the run's time, checkpoint, and send
+        it to the workers."""
+        c = self.components
+        selfplay = c.config.selfplay
+        if (
+            selfplay.WARM_START_PLAYER != "ntuple"
+            or self.global_step >= selfplay.PLANNER_WARM_START_STEPS
+        ):
+            return
+        path = c.paths.warm_start_path
+        learned = load_warm_start(path, c.config).seconds_learned
+        self.training_seconds_before = max(self.training_seconds_before, learned)
+        last_callback = 0.0
+
+        def should_stop() -> bool:
+            self._update_clock()
+            return self.stop_event.is_set() or self.progress() >= 1.0
+
+        def on_round(_: WarmStartNTuple) -> None:
+            nonlocal last_callback
+            now = time.monotonic()
+            if self.progress_callback is not None and now - last_callback > 0.25:
+                last_callback = now
+                self.progress_callback(
+                    self.helpers.update_progress("n-tuple warm start", self.time_left())
+                )
+
+        state = learn_warm_start(c.config, path, should_stop, on_round)
+        self.worker_manager.set_warm_start_ntuple(state.weights)
+        if state.done(c.config):
+            self.save_checkpoint()
 
     def checkpoint_data(self) -> CheckpointData:
         c = self.components

@@ -19,6 +19,7 @@ from alphatriangle.baselines.ntuple import (
     NTuplePlayer,
     RoundStats,
     learn_round,
+    learning_rate,
     new_lanes,
     ntuple_actions,
 )
@@ -44,12 +45,6 @@ def ntuple_weights(config: RunConfig, loaded: LoadedTrainingState) -> npt.NDArra
     weights = np.array(loaded.weights[WEIGHTS_KEY], dtype=np.float32)
     NTuplePlayer(config.env, config.ntuple, weights)
     return weights
-
-
-def learning_rate(config: RunConfig, progress: float) -> float:
-    """`LEARNING_RATE` falling geometrically to `LEARNING_RATE_FINAL` over the run."""
-    start, final = config.ntuple.LEARNING_RATE, config.ntuple.LEARNING_RATE_FINAL
-    return float(start * (final / start) ** min(1.0, max(0.0, progress)))
 
 
 @dataclass
@@ -125,7 +120,7 @@ class NTupleLoop:
                     status = "stopped"
                     break
                 started = time.monotonic()
-                rate = learning_rate(self.config, self.fraction_done())
+                rate = learning_rate(self.config.ntuple, self.fraction_done())
                 stats = learn_round(
                     pool, self.tables.core, self.player.layout, self.weights, self.lanes,
                     ntuple.TRAIN_BEAM_WIDTH, ntuple.HANDS_PER_ROUND, rate, self.threads,

@@ -70,7 +70,11 @@ def _check_resumable(config: RunConfig, loaded: LoadedTrainingState) -> None:
             f"{config.train.AGENT}; resume it with its own preset, or start a new run "
             "(--no-resume --run-name NEW)"
         )
-    sections = ("env", "ntuple") if config.train.AGENT == "ntuple" else ("env", "model")
+    sections: tuple[str, ...] = (
+        ("env", "ntuple") if config.train.AGENT == "ntuple" else ("env", "model")
+    )
+    if config.train.AGENT == "alphazero" and config.selfplay.WARM_START_PLAYER == "ntuple":
+        sections = (*sections, "ntuple")  # the saved warm-start player's tuples
     for section in sections:
         if _shape_settings(saved.get(section), section) != _shape_settings(
             getattr(config, section).model_dump(mode="json"), section

@@ -4,6 +4,9 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl import SelfPlayBatch, remote_self_play_worker
 from alphatriangle.training.components import TrainingComponents
@@ -39,6 +42,7 @@ class WorkerManager:
         self.tasks: dict[Any, int] = {}
         self.weights_ref: Any = None
         self.weights_step = 0
+        self.warm_start_ref: Any = None
         self.replacements = 0
         self.generation: dict[int, int] = {}
         self.failures: dict[int, int] = {}
@@ -60,10 +64,13 @@ class WorkerManager:
             seed=seed,
             stats_collector=self.components.stats_collector_actor,
             planner_config=cfg.planner,
+            ntuple_config=cfg.ntuple,
         )
         if self.weights_ref is not None:
             actor.set_weights.remote(self.weights_ref)
             actor.set_current_trainer_step.remote(self.weights_step)
+        if self.warm_start_ref is not None:
+            actor.set_warm_start_ntuple.remote(self.warm_start_ref)
         return actor
 
     def initialize_workers(self, weights: Weights, global_step: int) -> None:
@@ -150,6 +157,14 @@ class WorkerManager:
         for actor in self.workers.values():
             actor.set_weights.remote(self.weights_ref)
             actor.set_current_trainer_step.remote(global_step)
+
+    def set_warm_start_ntuple(self, weights: npt.NDArray[np.float32]) -> None:
+        """Send every worker, and every replacement later, the n-tuple warm-start player."""
+        import ray
+
+        self.warm_start_ref = ray.put(weights)
+        for actor in self.workers.values():
+            actor.set_warm_start_ntuple.remote(self.warm_start_ref)
 
     def set_stats_collector(self, stats_collector: Any) -> None:
         """Point every worker at a new stats collector (new workers get it at creation)."""

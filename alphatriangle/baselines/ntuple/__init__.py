@@ -2,7 +2,13 @@
 played by a beam over the whole hand (the method that leads 2048 per unit of compute)."""
 
 from alphatriangle.baselines.ntuple.layout import TupleLayout, tuple_cells, tuple_layout
-from alphatriangle.baselines.ntuple.learning import Lanes, RoundStats, learn_round, new_lanes
+from alphatriangle.baselines.ntuple.learning import (
+    Lanes,
+    RoundStats,
+    learn_round,
+    learning_rate,
+    new_lanes,
+)
 from alphatriangle.baselines.ntuple.player import (
     WEIGHTS_KEY,
     NTuplePlayer,
@@ -25,6 +31,7 @@ __all__ = [
     "first_move_values",
     "first_moves",
     "learn_round",
+    "learning_rate",
     "new_lanes",
     "ntuple_actions",
     "position_value",

@@ -18,6 +18,7 @@ from numba import njit
 from alphatriangle.baselines.ntuple.layout import TupleLayout
 from alphatriangle.baselines.ntuple.search import search_hand
 from alphatriangle.baselines.ntuple.value import afterstate_value, td_step
+from alphatriangle.config.ntuple_config import NTupleConfig
 from alphatriangle.game.core import place, refill_slots, slots_empty
 from alphatriangle.game.geometry import CoreTables
 from alphatriangle.game.rng import seed_states
@@ -166,3 +167,10 @@ def learn_round(  # noqa: PLR0913
     for job in jobs:
         job.result()
     return stats
+
+
+def learning_rate(config: NTupleConfig, progress: float) -> float:
+    """`LEARNING_RATE` falling geometrically to `LEARNING_RATE_FINAL` as `progress` goes from
+    0 to 1 (clipped)."""
+    start, final = config.LEARNING_RATE, config.LEARNING_RATE_FINAL
+    return float(start * (final / start) ** min(1.0, max(0.0, progress)))

@@ -13,9 +13,17 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from alphatriangle.baselines.ntuple import NTuplePlayer, ntuple_actions
 from alphatriangle.baselines.planner import planner_actions
 from alphatriangle.baselines.simple import policy_streams
-from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, PlannerConfig, SelfPlayConfig
+from alphatriangle.config import (
+    EnvConfig,
+    MCTSConfig,
+    ModelConfig,
+    NTupleConfig,
+    PlannerConfig,
+    SelfPlayConfig,
+)
 from alphatriangle.game import GameBatch
 from alphatriangle.game.rng import seed_states
 from alphatriangle.mcts import BatchedMCTS, SearchOutput
@@ -53,8 +61,9 @@ class _Trajectory:
     """Whether each move had a full search (only those become training examples)."""
     simulations: int = 0
     lines: int = 0
-    by_planner: bool | None = None
-    """Whether the planner plays this game (decided at its first move, kept to its end)."""
+    by_teacher: bool | None = None
+    """Whether the warm-start player plays this game (decided at its first move, kept to its
+    end)."""
 
 
 class SelfPlayWorker:
@@ -63,11 +72,12 @@ class SelfPlayWorker:
     Each move is one batched search over all its games (playout cap randomisation: some
     moves get the full budget, the rest a cheap one; only full ones become training examples).
     Games that began before the trainer reached `PLANNER_WARM_START_STEPS` are played by the
-    planner instead. A finished game is returned with its examples (n-step value targets) by
-    `run_episodes` / `run_for`, and a new game takes its place at once.
+    warm-start player instead (`WARM_START_PLAYER`: the planner, or the n-tuple player the run
+    sends with `set_warm_start_ntuple`). A finished game is returned with its examples (n-step
+    value targets) by `run_episodes` / `run_for`, and a new game takes its place at once.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (a Ray actor's constructor: the config sections it plays by)
         self,
         actor_id: int,
         env_config: EnvConfig,
@@ -77,6 +87,7 @@ class SelfPlayWorker:
         seed: int | None = None,
         stats_collector: Any = None,
         planner_config: PlannerConfig | None = None,
+        ntuple_config: NTupleConfig | None = None,
     ) -> None:
         torch.set_num_threads(1)  # one core per worker (its own Ray process)
         self.actor_id = actor_id
@@ -87,6 +98,9 @@ class SelfPlayWorker:
         self.seed_rng = np.random.default_rng(game_seeds)
         self.cap_rng = np.random.default_rng(playout_caps)
         self.planner_config = planner_config or PlannerConfig()
+        self.env_config = env_config
+        self.ntuple_config = ntuple_config or NTupleConfig()
+        self.ntuple_player: NTuplePlayer | None = None
         self.network = NeuralNetwork(
             model_config,
             env_config,
@@ -115,12 +129,18 @@ class SelfPlayWorker:
         else:
             self.search.reset()
 
+    def set_warm_start_ntuple(self, weights: npt.NDArray[np.float32]) -> None:
+        """The n-tuple weights that play the warm-start games (`WARM_START_PLAYER="ntuple"`)."""
+        self.ntuple_player = NTuplePlayer(
+            self.env_config, self.ntuple_config, np.asarray(weights, dtype=np.float32)
+        )
+
     def set_stats_collector(self, stats_collector: Any) -> None:
         """Send per-step metrics to this collector from now on (a replaced one)."""
         self.stats_collector = stats_collector
 
     def set_current_trainer_step(self, global_step: int) -> None:
-        """The trainer's step now: it ends the planner warm start and tags what is played."""
+        """The trainer's step now: it ends the warm start and tags what is played."""
         self.current_trainer_step = global_step
 
     def get_weights(self) -> Weights:
@@ -199,40 +219,47 @@ class SelfPlayWorker:
         is_full = self.cap_rng.random(len(self.trajectories)) < fraction
         return np.where(is_full, full, cheap).astype(np.int32)
 
-    def _by_planner(self) -> npt.NDArray[np.bool_]:
-        """Which games the planner plays: those that began before PLANNER_WARM_START_STEPS."""
+    def _by_teacher(self) -> npt.NDArray[np.bool_]:
+        """Which games the warm-start player plays: those begun before
+        PLANNER_WARM_START_STEPS."""
         warm = self.current_trainer_step < self.selfplay_config.PLANNER_WARM_START_STEPS
         for trajectory in self.trajectories:
-            if trajectory.by_planner is None:
-                trajectory.by_planner = warm
-        return np.array([bool(t.by_planner) for t in self.trajectories])
+            if trajectory.by_teacher is None:
+                trajectory.by_teacher = warm
+        return np.array([bool(t.by_teacher) for t in self.trajectories])
+
+    def _teacher_actions(self, batch: GameBatch) -> npt.NDArray[np.int64]:
+        """The warm-start player's move in each game of `batch` not over."""
+        if self.selfplay_config.WARM_START_PLAYER == "planner":
+            return planner_actions(batch, self.planner_rng, self.planner_config)
+        if self.ntuple_player is None:
+            raise RuntimeError("the n-tuple warm-start player's weights were never sent")
+        return ntuple_actions(batch, self.planner_rng, self.ntuple_player)
 
     def _moves(
-        self, by_planner: npt.NDArray[np.bool_], budgets: npt.NDArray[np.int32]
+        self, by_teacher: npt.NDArray[np.bool_], budgets: npt.NDArray[np.int32]
     ) -> SearchOutput:
-        """The search's moves and targets for the games it plays; the planner's move (also
-        the policy target, one-hot) for the others."""
+        """The search's moves and targets for the games it plays; the warm-start player's
+        move (also the policy target, one-hot) for the others."""
         games, n = self.games, len(self.trajectories)
-        if by_planner.all():
+        if by_teacher.all():
             out = SearchOutput.empty(n, games.config.ACTION_DIM)
         else:
             out = self.search.search(
-                games.occ, games.shapes, self.network.evaluate_arrays, active=~by_planner,
+                games.occ, games.shapes, self.network.evaluate_arrays, active=~by_teacher,
                 move_numbers=games.steps, simulations=budgets,
             )  # fmt: skip
-        if by_planner.any():
-            planned = planner_actions(
-                GameBatch(games.tables, games.arrays._replace(done=games.done | ~by_planner)),
-                self.planner_rng,
-                self.planner_config,
-            )  # fmt: skip
-            rows = np.flatnonzero(by_planner & (planned >= 0))
-            out.actions[by_planner] = planned[by_planner]
-            out.policy_targets[by_planner] = 0.0
-            out.policy_targets[rows, planned[rows]] = 1.0
-            out.root_values[by_planner] = 0.0
-            out.root_visits[by_planner] = 0
-            out.max_depth[by_planner] = 0
+        if by_teacher.any():
+            taught = self._teacher_actions(
+                GameBatch(games.tables, games.arrays._replace(done=games.done | ~by_teacher))
+            )
+            rows = np.flatnonzero(by_teacher & (taught >= 0))
+            out.actions[by_teacher] = taught[by_teacher]
+            out.policy_targets[by_teacher] = 0.0
+            out.policy_targets[rows, taught[rows]] = 1.0
+            out.root_values[by_teacher] = 0.0
+            out.root_visits[by_teacher] = 0
+            out.max_depth[by_teacher] = 0
         return out
 
     def _play_move(self) -> int:
@@ -240,9 +267,9 @@ class SelfPlayWorker:
         games = self.games
         board, other = self.network.features.extract(games.occ, games.shapes)
         occ, shapes = games.occ.copy(), games.shapes.copy()
-        by_planner = self._by_planner()
+        by_teacher = self._by_teacher()
         budgets = self._budgets()
-        out = self._moves(by_planner, budgets)
+        out = self._moves(by_teacher, budgets)
         step = games.step(out.actions)
         self.search.advance(out.actions, games.shapes)
         root_visits = out.root_visits.sum(axis=1)
@@ -257,16 +284,16 @@ class SelfPlayWorker:
             trajectory.root_visits.append(int(root_visits[g]))
             trajectory.depth.append(int(out.max_depth[g]))
             trajectory.full_search.append(
-                bool(by_planner[g] or budgets[g] == self.mcts_config.NUM_SIMULATIONS)
+                bool(by_teacher[g] or budgets[g] == self.mcts_config.NUM_SIMULATIONS)
             )
-            trajectory.simulations += 0 if by_planner[g] else int(budgets[g])
+            trajectory.simulations += 0 if by_teacher[g] else int(budgets[g])
             trajectory.lines += int(step.lines_cleared[g])
             info: StepInfo = {
                 "game_step_index": len(trajectory.reward) - 1,
                 "global_step": self.current_trainer_step,
                 "worker_id": self.actor_id,
             }
-            if not by_planner[g]:
+            if not by_teacher[g]:
                 self._metric("MCTS/Step_Visits", float(root_visits[g]), info)
                 self._metric("MCTS/Step_Depth", float(out.max_depth[g]), info)
             self._metric("RL/Step_Reward", float(step.reward[g]), info)
@@ -277,7 +304,7 @@ class SelfPlayWorker:
         if finished.size:
             games.rng[finished] = seed_states(self._new_seeds(finished.size))
             games.reset(games.done.copy())
-        return int(budgets[~by_planner].sum())
+        return int(budgets[~by_teacher].sum())
 
     def _metric(self, name: str, value: float, info: StepInfo) -> None:
         if self.stats_collector is not None:
@@ -291,9 +318,9 @@ class SelfPlayWorker:
     def _result(self, g: int) -> SelfPlayResult:
         trajectory = self.trajectories[g]
         steps = len(trajectory.reward)
-        # The planner's games have no search values to bootstrap from: their targets are the
-        # discounted returns to the game's end.
-        n = steps if trajectory.by_planner else self.selfplay_config.N_STEP_RETURNS
+        # The warm-start player's games have no search values to bootstrap from: their
+        # targets are the discounted returns to the game's end.
+        n = steps if trajectory.by_teacher else self.selfplay_config.N_STEP_RETURNS
         discount = self.mcts_config.DISCOUNT
         rewards = np.array(trajectory.reward)
         reward_sums, bootstrap_discounts = n_step_parts(rewards, n, discount)
