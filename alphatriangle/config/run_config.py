@@ -143,7 +143,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "BATCH_SIZE": 128,
             "LEARNING_RATE": 1e-3,
         },
-        "selfplay": {"WORKERS": 2, "GAMES_PER_WORKER": 32, "PLANNER_WARM_START_STEPS": 3_000},
+        "selfplay": {
+            "WORKERS": 2,
+            "GAMES_PER_WORKER": 32,
+            "PLANNER_WARM_START_STEPS": 3_000,
+            "WARM_START_PLAYER": "ntuple",
+        },
         "replay": {"CAPACITY": 50_000, "MIN_SIZE_TO_TRAIN": 2_000},
         "evaluation": {"FREQ_STEPS": 2_000, "SIMULATIONS": 64, "MAX_CONSIDERED_ACTIONS": 4},
     },

@@ -73,7 +73,7 @@ class SelfPlayConfig(BaseModel):
         "for NTUPLE_WARM_START_MINUTES of its time budget, on every core.",
     )
     NTUPLE_WARM_START_MINUTES: float = Field(
-        default=5.0,
+        default=4.0,
         gt=0,
         description="Minutes of the run spent learning the n-tuple warm-start player "
         "(WARM_START_PLAYER=ntuple), before the first self-play game.",

@@ -27,7 +27,7 @@ from alphatriangle.training.live_view import TrainingProgress
 from alphatriangle.training.loop_helpers import LoopHelpers
 from alphatriangle.training.mlflow_artifacts import log_artifacts
 from alphatriangle.training.stats_manager import StatsManager
-from alphatriangle.training.warm_start import WarmStartNTuple, learn_warm_start, load_warm_start
+from alphatriangle.training.warm_start import learn_warm_start, load_warm_start
 from alphatriangle.training.worker_manager import WorkerManager
 
 logger = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class TrainingLoop:
             self._update_clock()
             return self.stop_event.is_set() or self.progress() >= 1.0
 
-        def on_round(_: WarmStartNTuple) -> None:
+        def on_round() -> None:
             nonlocal last_callback
             now = time.monotonic()
             if self.progress_callback is not None and now - last_callback > 0.25:

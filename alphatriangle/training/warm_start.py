@@ -79,7 +79,7 @@ def learn_warm_start(
     config: RunConfig,
     path: Path,
     should_stop: Callable[[], bool],
-    on_round: Callable[[WarmStartNTuple], None] | None = None,
+    on_round: Callable[[], None] | None = None,
 ) -> WarmStartNTuple:
     """Learn the warm-start player (continuing the saved one) until its minutes are spent or
     `should_stop()`; saved as it goes and at the end."""
@@ -112,7 +112,7 @@ def learn_warm_start(
             now = time.monotonic()
             state.seconds_learned += now - started
             if on_round is not None:
-                on_round(state)
+                on_round()
             if now - last_save >= SAVE_EVERY_SECONDS:
                 save_warm_start(path, state)
                 last_save = now
