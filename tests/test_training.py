@@ -182,7 +182,7 @@ def test_an_ntuple_warm_start_learns_in_the_runs_time_teaches_and_is_not_learnt_
     from alphatriangle.training.warm_start import load_warm_start
 
     warm = ("selfplay.WARM_START_PLAYER=ntuple", "selfplay.NTUPLE_WARM_START_MINUTES=0.05",
-            "selfplay.PLANNER_WARM_START_STEPS=20")  # fmt: skip
+            "selfplay.PLANNER_WARM_START_STEPS=20", "evaluation.FREQ_STEPS=1000000")  # fmt: skip
     config = quick_config(tmp_path, *warm, "train.MAX_TRAINING_STEPS=30")
     assert run_training(config, run_name="warm") == 0
     paths = PathManager(tmp_path, "warm")
