@@ -293,6 +293,7 @@ def test_tree_reuse_across_a_refill_keeps_only_the_matching_outcome() -> None:
         ({"DIRICHLET_EPSILON": -0.1}, "DIRICHLET_EPSILON"),
         ({"MAX_CHANCE_OUTCOMES": 0}, "MAX_CHANCE_OUTCOMES"),
         ({"PUCT_MIN_VALUE_SPAN": 0}, "PUCT_MIN_VALUE_SPAN"),
+        ({"GUMBEL_MIN_VALUE_SPAN": -1.0}, "GUMBEL_MIN_VALUE_SPAN"),
     ],
 )
 def test_mcts_config_rejects_bad_values(overrides: dict[str, object], field: str) -> None:

@@ -45,7 +45,7 @@ def test_completed_q_mixes_the_value_into_unvisited_actions_and_rescales() -> No
     tree = _root_with_two_visited_children()
     q = np.zeros(4)
     visits = np.zeros(4, dtype=np.int32)
-    total = completed_q_by_mix_value(tree, 0.9, 50.0, 0.1, 0, 0, q, visits)
+    total = completed_q_by_mix_value(tree, 0.9, 50.0, 0.1, 0.0, 0, 0, q, visits)
     # Q(a0) = 0.5 + 0.9 * 3/2 = 1.85; Q(a1) = 1 + 1.0 * 2/1 = 3 (no discount into chance).
     # mixed = (1 + 3 * (0.5 * 1.85 + 0.25 * 3) / 0.75) / (3 + 1) = 1.925 for a2.
     # sigma = (q - 1.85) * (50 + 2) * 0.1 / (3 - 1.85).
@@ -53,6 +53,18 @@ def test_completed_q_mixes_the_value_into_unvisited_actions_and_rescales() -> No
     assert total == 3
     assert visits[:3].tolist() == [2, 1, 0]
     assert q[:3] == pytest.approx([0.0, 1.15 * scale, 0.075 * scale])
+
+
+def test_completed_q_divides_by_at_least_the_minimum_span() -> None:
+    tree = _root_with_two_visited_children()
+    q = np.zeros(4)
+    visits = np.zeros(4, dtype=np.int32)
+    # The same Qs as above (span 1.15): a floor below the span changes nothing.
+    completed_q_by_mix_value(tree, 0.9, 50.0, 0.1, 1.0, 0, 0, q, visits)
+    assert q[:3] == pytest.approx([0.0, 5.2, 0.075 * 5.2 / 1.15])
+    # A floor of 4 divides by 4: sigma = (q - 1.85) * 5.2 / 4.
+    completed_q_by_mix_value(tree, 0.9, 50.0, 0.1, 4.0, 0, 0, q, visits)
+    assert q[:3] == pytest.approx([0.0, 1.15 * 1.3, 0.075 * 1.3])
 
 
 def test_puct_q_is_normalised_with_the_parent_value_over_a_minimum_span() -> None:

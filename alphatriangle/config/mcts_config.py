@@ -54,6 +54,13 @@ class MCTSConfig(BaseModel):
     GUMBEL_C_SCALE: float = Field(
         default=0.1, gt=0.0, description="How much Q weighs against the prior logits."
     )
+    GUMBEL_MIN_VALUE_SPAN: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="sigma(Q)'s min-max normalisation divides by at least this span of returns "
+        "(0: the node's own span, as in mctx), so refill noise far below the reward scale "
+        "is not stretched to the full range.",
+    )
     DIRICHLET_ALPHA: float = Field(
         default=0.3, gt=0.0, description="Concentration of the PUCT root noise."
     )

@@ -26,6 +26,7 @@ class SelectionParams(NamedTuple):
     min_value_span: float
     c_visit: float
     c_scale: float
+    gumbel_min_value_span: float
 
 
 class RootState(NamedTuple):
@@ -134,7 +135,15 @@ def select_action(
     logits = tree.children_logit[g, n]
     if params.gumbel:
         total = completed_q_by_mix_value(
-            tree, params.discount, params.c_visit, params.c_scale, g, n, q, visits
+            tree,
+            params.discount,
+            params.c_visit,
+            params.c_scale,
+            params.gumbel_min_value_span,
+            g,
+            n,
+            q,
+            visits,
         )
         if n == 0:
             target = roots.visit_schedule[g, simulation]

@@ -45,7 +45,15 @@ def _root_statistics(
         if not active[g]:
             continue
         completed_q_by_mix_value(
-            tree, params.discount, params.c_visit, params.c_scale, g, ROOT, sigma_q[g], visits[g]
+            tree,
+            params.discount,
+            params.c_visit,
+            params.c_scale,
+            params.gumbel_min_value_span,
+            g,
+            ROOT,
+            sigma_q[g],
+            visits[g],
         )
         logits = tree.children_logit[g, 0]
         for a in range(logits.shape[0]):

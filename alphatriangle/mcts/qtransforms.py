@@ -29,6 +29,7 @@ def completed_q_by_mix_value(
     discount: float,
     c_visit: float,
     c_scale: float,
+    min_span: float,
     g: int,
     n: int,
     q_out: np.ndarray,
@@ -37,8 +38,9 @@ def completed_q_by_mix_value(
     """Gumbel MuZero's sigma(completed Q) for every legal action of node `n`.
 
     Unvisited actions get the mixed value (the network's value blended with the
-    prior-weighted Q of visited actions); the completed values are min-max rescaled to
-    [0, 1] and scaled by (c_visit + max visits) * c_scale. Returns the total visits.
+    prior-weighted Q of visited actions); the completed values are min-max rescaled over
+    a span of at least `min_span` (0: their own span, as in mctx) and scaled by
+    (c_visit + max visits) * c_scale. Returns the total visits.
     """
     logits = tree.children_logit[g, n]
     total = 0
@@ -68,7 +70,7 @@ def completed_q_by_mix_value(
             q_out[a] = mixed
         low = min(low, q_out[a])
         high = max(high, q_out[a])
-    scale = (c_visit + max_visits) * c_scale / max(high - low, _EPS)
+    scale = (c_visit + max_visits) * c_scale / max(high - low, min_span, _EPS)
     for a in range(logits.shape[0]):
         if logits[a] != -np.inf:
             q_out[a] = (q_out[a] - low) * scale

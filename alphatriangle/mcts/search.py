@@ -261,6 +261,7 @@ class BatchedMCTS:
             min_value_span=config.PUCT_MIN_VALUE_SPAN,
             c_visit=config.GUMBEL_C_VISIT,
             c_scale=config.GUMBEL_C_SCALE,
+            gumbel_min_value_span=config.GUMBEL_MIN_VALUE_SPAN,
         )
         self.scratch = Scratch(
             q=np.zeros((g, a), dtype=np.float64),
