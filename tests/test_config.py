@@ -144,3 +144,14 @@ def test_the_batch_is_checked_against_the_replay_sizes() -> None:
         load_run_config("quick", overrides=["train.BATCH_SIZE=4096"])
     with pytest.raises(ConfigError, match=r"replay.MIN_SIZE_TO_TRAIN \(8\) must be at least"):
         load_run_config("quick", overrides=["replay.MIN_SIZE_TO_TRAIN=8"])
+
+
+def test_the_teacher_share_falls_linearly_over_the_handover() -> None:
+    """1 before the warm start's end, then 1 - (step - end) / handover, then 0."""
+    selfplay = SelfPlayConfig(PLANNER_WARM_START_STEPS=100, WARM_START_HANDOVER_STEPS=50)
+    shares = [selfplay.teacher_share(step) for step in (0, 99, 100, 110, 125, 149, 150, 900)]
+    assert shares == [1.0, 1.0, 1.0, 0.8, 0.5, pytest.approx(0.02), 0.0, 0.0]
+    assert selfplay.teacher_end_step == 150
+    at_once = SelfPlayConfig(PLANNER_WARM_START_STEPS=100)
+    assert [at_once.teacher_share(s) for s in (99, 100)] == [1.0, 0.0]
+    assert at_once.teacher_end_step == 100

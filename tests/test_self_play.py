@@ -150,11 +150,12 @@ def test_new_weights_keep_trees_with_reevaluated_roots_when_asked() -> None:
     assert (tree.node_visits[:, 0] == visits + 1 + mcts.NUM_SIMULATIONS).all()
 
 
-def _planner_worker(warm_steps: int, seed: int = 0) -> SelfPlayWorker:
+def _planner_worker(warm_steps: int, seed: int = 0, handover: int = 0) -> SelfPlayWorker:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
     selfplay = SelfPlayConfig(
-        GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=warm_steps
-    )
+        GAMES_PER_WORKER=4, N_STEP_RETURNS=3, PLANNER_WARM_START_STEPS=warm_steps,
+        WARM_START_HANDOVER_STEPS=handover,
+    )  # fmt: skip
     return SelfPlayWorker(0, ENV, MCTSConfig(NUM_SIMULATIONS=4), model, selfplay, seed=seed)
 
 
@@ -193,6 +194,19 @@ def test_games_begun_after_the_warm_start_are_searched() -> None:
     searched = [r for r in later if r.total_simulations > 0]
     assert len(by_planner) <= 3  # at most the games already begun when the warm start ended
     assert searched and all(r.total_simulations == r.episode_steps * 4 for r in searched)
+
+
+def test_during_the_handover_some_new_games_are_the_teachers_and_after_it_none() -> None:
+    """Halfway through WARM_START_HANDOVER_STEPS about half the new games are the planner's;
+    once it is over, only the games begun before are."""
+    worker = _planner_worker(warm_steps=10, handover=20)
+    worker.set_current_trainer_step(20)
+    halfway = [worker.run_episode() for _ in range(16)]
+    taught = sum(r.total_simulations == 0 for r in halfway)
+    assert 3 <= taught <= 13
+    worker.set_current_trainer_step(30)
+    later = [worker.run_episode() for _ in range(12)]
+    assert sum(r.total_simulations == 0 for r in later) <= 4
 
 
 def _ntuple_worker(seed: int = 0) -> SelfPlayWorker:

@@ -71,7 +71,7 @@ def run_selfplay_benchmark(
             )
             for i in range(workers)
         ]  # fmt: skip
-        past_warm_start = selfplay.PLANNER_WARM_START_STEPS
+        past_warm_start = selfplay.teacher_end_step
         ray.get([a.set_current_trainer_step.remote(past_warm_start) for a in actors])
         gpu = GpuSampler()
         warm_up = min(WARM_UP_SECONDS, settings.seconds)

@@ -72,6 +72,13 @@ class SelfPlayConfig(BaseModel):
         "an n-tuple player (the `ntuple` section) that the run first learns by TD self-play "
         "for NTUPLE_WARM_START_MINUTES of its time budget, on every core.",
     )
+    WARM_START_HANDOVER_STEPS: int = Field(
+        default=0,
+        ge=0,
+        description="After PLANNER_WARM_START_STEPS, a new game is still the warm-start "
+        "player's with a probability falling linearly from 1 to 0 over this many training "
+        "steps, a gradual handover to the search; 0 hands over at once.",
+    )
     NTUPLE_WARM_START_MINUTES: float = Field(
         default=4.0,
         gt=0,
@@ -81,3 +88,19 @@ class SelfPlayConfig(BaseModel):
     N_STEP_RETURNS: int = Field(
         default=10, ge=1, description="Rewards summed before bootstrapping."
     )
+
+    def teacher_share(self, step: int) -> float:
+        """The probability that a game begun at training step `step` is the warm-start
+        player's: 1 before PLANNER_WARM_START_STEPS, then falling linearly to 0 over
+        WARM_START_HANDOVER_STEPS."""
+        past = step - self.PLANNER_WARM_START_STEPS
+        if past < 0:
+            return 1.0
+        if past >= self.WARM_START_HANDOVER_STEPS:
+            return 0.0
+        return 1.0 - past / self.WARM_START_HANDOVER_STEPS
+
+    @property
+    def teacher_end_step(self) -> int:
+        """The first training step from which no new game is the warm-start player's."""
+        return self.PLANNER_WARM_START_STEPS + self.WARM_START_HANDOVER_STEPS

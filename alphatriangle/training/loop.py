@@ -238,10 +238,7 @@ class TrainingLoop:
         it to the workers."""
         c = self.components
         selfplay = c.config.selfplay
-        if (
-            selfplay.WARM_START_PLAYER != "ntuple"
-            or self.global_step >= selfplay.PLANNER_WARM_START_STEPS
-        ):
+        if selfplay.WARM_START_PLAYER != "ntuple" or self.global_step >= selfplay.teacher_end_step:
             return
         path = c.paths.warm_start_path
         learned = load_warm_start(path, c.config).seconds_learned

@@ -71,9 +71,10 @@ class SelfPlayWorker:
 
     Each move is one batched search over all its games (playout cap randomisation: some
     moves get the full budget, the rest a cheap one; only full ones become training examples).
-    Games that began before the trainer reached `PLANNER_WARM_START_STEPS` are played by the
-    warm-start player instead (`WARM_START_PLAYER`: the planner, or the n-tuple player the run
-    sends with `set_warm_start_ntuple`). A finished game is returned with its examples (n-step
+    Games that began before the trainer reached `PLANNER_WARM_START_STEPS` (then a share
+    falling over `WARM_START_HANDOVER_STEPS`) are played by the warm-start player instead
+    (`WARM_START_PLAYER`: the planner, or the n-tuple player the run sends with
+    `set_warm_start_ntuple`). A finished game is returned with its examples (n-step
     value targets) by `run_episodes` / `run_for`, and a new game takes its place at once.
     """
 
@@ -94,9 +95,11 @@ class SelfPlayWorker:
         self.mcts_config = mcts_config
         self.selfplay_config = selfplay_config
         self.stats_collector = stats_collector
-        game_seeds, search_seed, playout_caps, planner_seed = np.random.SeedSequence(seed).spawn(4)
+        streams = np.random.SeedSequence(seed).spawn(5)
+        game_seeds, search_seed, playout_caps, planner_seed, teacher_draws = streams
         self.seed_rng = np.random.default_rng(game_seeds)
         self.cap_rng = np.random.default_rng(playout_caps)
+        self.teacher_rng = np.random.default_rng(teacher_draws)
         self.planner_config = planner_config or PlannerConfig()
         self.env_config = env_config
         self.ntuple_config = ntuple_config or NTupleConfig()
@@ -220,12 +223,17 @@ class SelfPlayWorker:
         return np.where(is_full, full, cheap).astype(np.int32)
 
     def _by_teacher(self) -> npt.NDArray[np.bool_]:
-        """Which games the warm-start player plays: those begun before
-        PLANNER_WARM_START_STEPS."""
-        warm = self.current_trainer_step < self.selfplay_config.PLANNER_WARM_START_STEPS
+        """Which games the warm-start player plays: each game's draw at its first move
+        against `SelfPlayConfig.teacher_share` of the trainer's step then (no draw when the
+        share is 0 or 1, so a run without a handover keeps its random streams)."""
+        share = self.selfplay_config.teacher_share(self.current_trainer_step)
         for trajectory in self.trajectories:
-            if trajectory.by_teacher is None:
-                trajectory.by_teacher = warm
+            if trajectory.by_teacher is not None:
+                continue
+            if share in (0.0, 1.0):
+                trajectory.by_teacher = share == 1.0
+            else:
+                trajectory.by_teacher = bool(self.teacher_rng.random() < share)
         return np.array([bool(t.by_teacher) for t in self.trajectories])
 
     def _teacher_actions(self, batch: GameBatch) -> npt.NDArray[np.int64]:
