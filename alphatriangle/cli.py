@@ -273,19 +273,37 @@ def watch(
 
 @app.command()
 def report(
-    run: Annotated[str, typer.Argument(help="Run name or run directory.")],
+    run: Annotated[
+        str, typer.Argument(help="Run name or run directory, or an `eval --json` file.")
+    ],
     out: Annotated[Path, typer.Option(help="The PNG file to write.")] = Path("report.png"),
     vs: Annotated[
         list[str] | None,
-        typer.Option(help="Other runs: one chart of each run's strength by training minutes."),
+        typer.Option(
+            help="Other runs: one chart of each run's strength by training minutes. Other "
+            "`eval --json` files: one chart of strength by evaluation simulations."
+        ),
     ] = None,
 ) -> None:
     """Learning curves of a run (evaluation score, losses, self-play speed) as a PNG; with
-    --vs, the evaluation score of every run against its minutes of training, on one chart."""
-    from alphatriangle.evaluation.report import write_comparison, write_report
+    --vs, the evaluation score of every run against its minutes of training, on one chart;
+    from `eval --json` files, each agent's score against its evaluation simulations."""
+    from alphatriangle.evaluation.report import (
+        write_comparison,
+        write_report,
+        write_simulation_chart,
+    )
 
     if out.suffix.lower() != ".png":
         raise UserError(f"--out {out} must be a .png file")
+    targets = [run, *(vs or [])]
+    evaluations = [t.lower().endswith(".json") for t in targets]
+    if any(evaluations):
+        if not all(evaluations):
+            raise UserError("give either runs or `eval --json` files to report, not both")
+        points = write_simulation_chart([Path(t) for t in targets], out)
+        console.print(f"wrote {out} ({sum(points.values())} evaluations of {len(points)} agents)")
+        return
     if vs:
         points = write_comparison([run, *vs], out)
         console.print(f"wrote {out} ({sum(points.values())} evaluations of {len(points)} runs)")

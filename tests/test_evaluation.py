@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -405,6 +406,66 @@ def test_report_plots_the_runs_curves(tmp_path: Path) -> None:
         )
         assert bad.returncode == 2
         assert message in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def _payload(name: str, simulations: int, scores: list[float]) -> dict[str, Any]:
+    seeds = list(range(len(scores)))
+    planner = {"name": "planner", "seeds": seeds, "scores": [10.0] * len(scores)}
+    agent = {"name": name, "seeds": seeds, "scores": scores}
+    return {"checkpoint": name, "simulations": simulations, "results": [agent, planner]}
+
+
+def test_strength_by_simulations_orders_budgets_and_draws_players_without_search_as_levels() -> (
+    None
+):
+    """Means and 95% half-widths by hand: scores 100, 200, 300 have sd 100, so the half is
+    1.96 * 100 / sqrt(3) = 113.16; an n-tuple player's file (simulations 0) is a level."""
+    from alphatriangle.evaluation.report import strength_by_simulations
+
+    payloads = [
+        _payload("a", 256, [100.0, 200.0, 300.0]),
+        _payload("a", 16, [50.0, 50.0, 50.0]),
+        _payload("nt", 0, [400.0, 500.0, 600.0]),
+    ]
+    curves, levels = strength_by_simulations(payloads)
+    assert list(curves) == ["a"]
+    assert curves["a"].simulations == [16, 256]
+    assert curves["a"].means == [50.0, 200.0]
+    assert curves["a"].halves == [0.0, pytest.approx(113.16, abs=0.01)]
+    assert curves["a"].games == [3, 3]
+    assert levels == {"nt (no tree search)": 500.0, "planner": 10.0}
+
+
+def test_report_charts_eval_files_by_simulations_and_refuses_what_is_not_one(
+    tmp_path: Path,
+) -> None:
+    from matplotlib import image
+
+    from alphatriangle.evaluation.report import write_simulation_chart
+
+    files = []
+    for simulations, scores in ((16, [80.0, 120.0]), (64, [150.0, 250.0])):
+        path = tmp_path / f"eval-{simulations}.json"
+        path.write_text(json.dumps(_payload("agent@5", simulations, scores)))
+        files.append(str(path))
+    out = tmp_path / "by-simulations.png"
+    proc = subprocess.run([*CLI, "report", files[0], "--vs", files[1], "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2 evaluations of 1 agents" in proc.stdout
+    assert image.imread(out)[..., :3].std() > 0.05
+    mixed = subprocess.run([*CLI, "report", files[0], "--vs", "run", "--out", "x.png"],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    assert mixed.returncode == 2 and mixed.stderr.count("\n") == 1
+    assert "not both" in mixed.stderr
+    (tmp_path / "bad.json").write_text('{"simulations": 4}')
+    for name, message in (
+        ("none.json", "no evaluation file at"),
+        ("bad.json", "is not what `alphatriangle eval --json` writes"),
+    ):
+        with pytest.raises(CheckpointError, match=message):
+            write_simulation_chart([tmp_path / name], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_evaluation_search_takes_the_runs_evaluation_settings() -> None:

@@ -1,14 +1,18 @@
 """`alphatriangle report`: learning curves of a run as one PNG (matplotlib, no display)."""
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from alphatriangle.config import RunConfig
 from alphatriangle.data import DEFAULT_ROOT, PathManager
 from alphatriangle.data.schemas import upgrade_configs
 from alphatriangle.evaluation.checkpoints import CheckpointError
 from alphatriangle.evaluation.evaluator import REFERENCE_BASELINES, reference_tag
-from alphatriangle.evaluation.suite import play_baseline, selection_seeds
+from alphatriangle.evaluation.suite import paired_interval, play_baseline, selection_seeds
 
 Series = tuple[list[int], list[float]]
 
@@ -161,3 +165,95 @@ def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return counts
+
+
+BASELINE_NAMES = ("planner", "greedy", "random")
+
+
+@dataclass
+class SimulationCurve:
+    """One agent's mean score (with half its 95% CI and its games) at each budget."""
+
+    simulations: list[int] = field(default_factory=list)
+    means: list[float] = field(default_factory=list)
+    halves: list[float] = field(default_factory=list)
+    games: list[int] = field(default_factory=list)
+
+
+def strength_by_simulations(
+    payloads: list[dict[str, Any]],
+) -> tuple[dict[str, SimulationCurve], dict[str, float]]:
+    """Each searching agent's score against its evaluation simulations, and the level lines:
+    players that do not search (simulations 0, an n-tuple player) and the planner, from
+    `eval --json` payloads (each one's first result is the agent scored)."""
+    curves: dict[str, SimulationCurve] = {}
+    levels: dict[str, float] = {}
+    for payload in sorted(payloads, key=lambda p: int(p["simulations"])):
+        agent = payload["results"][0]
+        scores = np.asarray(agent["scores"], dtype=np.float64)
+        low, high = paired_interval(scores, 0.95)
+        if int(payload["simulations"]) == 0:
+            levels.setdefault(f"{agent['name']} (no tree search)", float(scores.mean()))
+        else:
+            curve = curves.setdefault(agent["name"], SimulationCurve())
+            curve.simulations.append(int(payload["simulations"]))
+            curve.means.append(float(scores.mean()))
+            curve.halves.append((high - low) / 2)
+            curve.games.append(len(scores))
+        for result in payload["results"]:
+            if result["name"] == "planner":
+                levels.setdefault("planner", float(np.mean(result["scores"])))
+    return curves, levels
+
+
+def read_eval_payload(path: Path) -> dict[str, Any]:
+    """An `eval --json` file; `CheckpointError` (one line) if it is not one."""
+    try:
+        payload = json.loads(path.read_text())
+        if not isinstance(payload, dict):
+            raise TypeError
+        int(payload["simulations"])
+        if not payload["results"] or "scores" not in payload["results"][0]:
+            raise KeyError("scores")
+    except FileNotFoundError:
+        raise CheckpointError(f"no evaluation file at {path}") from None
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise CheckpointError(
+            f"{path} is not what `alphatriangle eval --json` writes; give those files"
+        ) from None
+    return payload
+
+
+def write_simulation_chart(files: list[Path], out: Path) -> dict[str, int]:
+    """One chart: each agent's mean score (95% CI) against its evaluation simulations, from
+    `eval --json` files; players without a search and the planner as level lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    curves, levels = strength_by_simulations([read_eval_payload(f) for f in files])
+    if not curves:
+        raise CheckpointError("none of these evaluations searched: give an agent's eval files")
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for name, curve in curves.items():
+        ax.errorbar(curve.simulations, curve.means, yerr=curve.halves, marker="o",
+                    markersize=4, capsize=4, label=name)  # fmt: skip
+        for x, y, games in zip(curve.simulations, curve.means, curve.games, strict=True):
+            ax.annotate(f"{games} seeds", (x, y), textcoords="offset points", xytext=(6, -12),
+                        fontsize=7)  # fmt: skip
+    for (name, mean), style in zip(levels.items(), ("--", "-.", ":", "--"), strict=False):
+        ax.axhline(mean, color="grey", linestyle=style, label=f"{name} ({mean:.0f})")
+    budgets = sorted({x for c in curves.values() for x in c.simulations})
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(budgets, [str(b) for b in budgets])
+    ax.set_xlabel("evaluation simulations per move")
+    ax.set_ylabel("mean score (95% CI)")
+    ax.set_title("strength by evaluation simulations (the default seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return {name: len(curve.means) for name, curve in curves.items()}
