@@ -139,6 +139,65 @@ def test_trainer_fits_self_play_data(bf16: bool) -> None:
     assert fresh.optimizer.param_groups[0]["lr"] == pytest.approx(metrics["LearningRate"], rel=0.05)
 
 
+def test_the_weight_average_decays_slower_at_first_and_copies_integer_state() -> None:
+    """Decay min(d, (1 + n) / (10 + n)): 2/11 at the first update, so 0 moves to 9/11 of
+    the way to 1; at update 990, 991/1000; later d itself."""
+    from alphatriangle.rl.core.weight_average import WeightAverage, average_decay
+
+    assert average_decay(0.999, 1) == pytest.approx(2 / 11)
+    assert average_decay(0.999, 990) == pytest.approx(0.991)
+    assert average_decay(0.999, 100_000) == 0.999
+    model = torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        model.weight.zero_()
+    average = WeightAverage(model, decay=0.999)
+    assert model.num_batches_tracked is not None
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.num_batches_tracked.fill_(7)
+    average.update(model)
+    weight = np.asarray(average.weights()["weight"], dtype=np.float64)
+    np.testing.assert_allclose(weight, np.full(2, 9 / 11), rtol=1e-6)
+    assert average.weights()["num_batches_tracked"] == 7
+    average.update(model)  # 3/12 of the way left: 9/11 + (1 - 9/11) * 9/12
+    weight = np.asarray(average.weights()["weight"], dtype=np.float64)
+    np.testing.assert_allclose(weight, np.full(2, 9 / 11 + 2 / 11 * 0.75), rtol=1e-6)
+
+
+def test_a_trainer_with_a_weight_average_plays_it_and_resumes_the_trained_weights() -> None:
+    model = ModelConfig(CONV_FILTERS=8, NUM_RESIDUAL_BLOCKS=1)
+    buffer = _buffer(64, use_per=False)
+    data = _experiences(64)
+    buffer.add_batch(
+        Experiences.without_bootstrap(
+            board=data.board, other=data.other, policy=data.policy,
+            value=(data.value / 16).astype(np.float32), num_slots=SPEC.num_slots,
+        )
+    )  # fmt: skip
+    network = seeded_network(0, model, ENV, inference="torch")
+    config = TrainConfig(BATCH_SIZE=16, WEIGHT_EMA_DECAY=0.9, CPU_BF16_TRAINING=False)
+    trainer = Trainer(network, config)
+    for step in range(20):
+        batch = buffer.sample(16, step)
+        assert batch is not None
+        trainer.train_step(batch)
+    trained, played = network.get_weights(), trainer.play_weights()
+    assert any(not np.array_equal(trained[k], played[k]) for k in trained)
+    state = trainer.get_state()
+    resumed_network = seeded_network(1, model, ENV, inference="torch")
+    resumed_network.set_weights(played)  # a checkpoint's weights are the average
+    resumed = Trainer(resumed_network, config)
+    resumed.load_state(state)
+    for key, value in resumed_network.get_weights().items():
+        np.testing.assert_array_equal(value, trained[key])
+    for key, value in resumed.play_weights().items():
+        np.testing.assert_array_equal(value, played[key])
+    assert resumed.average is not None and resumed.average.updates == 20
+    plain = Trainer(seeded_network(2, model, ENV, inference="torch"), TrainConfig())
+    for key, value in plain.play_weights().items():
+        np.testing.assert_array_equal(value, plain.network.get_weights()[key])
+
+
 def test_refreshed_value_targets_bootstrap_from_the_current_network() -> None:
     model = ModelConfig(CONV_FILTERS=16, NUM_RESIDUAL_BLOCKS=1)
     play = SelfPlayConfig(GAMES_PER_WORKER=4, N_STEP_RETURNS=3)

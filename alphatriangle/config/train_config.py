@@ -121,6 +121,14 @@ class TrainConfig(BaseModel):
     LR_STEP_GAMMA: float = Field(
         description="Factor of each decay of the step schedule.", default=0.5, gt=0, le=1
     )
+    WEIGHT_EMA_DECAY: float = Field(
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Above 0: self-play, evaluation and checkpoints use an exponential moving "
+        "average of the trained weights with this decay per step (0.999 averages about the "
+        "last 1,000 steps); 0 uses the trained weights themselves.",
+    )
     GRADIENT_CLIP_VALUE: float | None = Field(
         description="Clip the gradient norm to this (None: no clipping).", default=5.0, gt=0
     )

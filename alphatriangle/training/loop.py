@@ -157,7 +157,7 @@ class TrainingLoop:
         metrics["Buffer/PER_Beta"] = c.buffer.beta(self.global_step, time_fraction)
         self.helpers.log_train_metrics(metrics, self.global_step)
         if self.global_step % c.config.selfplay.WEIGHT_UPDATE_FREQ_STEPS == 0:
-            self.worker_manager.update_worker_networks(c.nn.get_weights(), self.global_step)
+            self.worker_manager.update_worker_networks(c.trainer.play_weights(), self.global_step)
             self.helpers.log_weight_update(self.global_step)
         if self.global_step % c.config.train.CHECKPOINT_SAVE_FREQ_STEPS == 0:
             self.save_checkpoint()
@@ -168,7 +168,7 @@ class TrainingLoop:
         """Checkpoint the current weights and evaluate them in the evaluator actor."""
         self.save_checkpoint()
         minutes = self.counters.training_seconds / 60
-        self.evaluation.start(self.components.nn.get_weights(), self.global_step, minutes)
+        self.evaluation.start(self.components.trainer.play_weights(), self.global_step, minutes)
 
     def _evaluate_final_weights(self) -> None:
         """A completed run's last weights are a candidate for `best` like any others: after a
@@ -183,7 +183,7 @@ class TrainingLoop:
         """Train until the budget is spent or a stop is requested; "completed" or "stopped".
         Workers are stopped, metrics flushed and a final checkpoint saved either way."""
         c = self.components
-        self.worker_manager.initialize_workers(c.nn.get_weights(), self.global_step)
+        self.worker_manager.initialize_workers(c.trainer.play_weights(), self.global_step)
         for info in self.worker_manager.worker_info():
             logger.info(
                 "self-play worker %d: pid %d on node %s",
@@ -288,7 +288,7 @@ class TrainingLoop:
             trainer_state = c.trainer.get_state()
             trainer_state["torch_rng"] = torch.get_rng_state()
             step_dir = c.data_manager.save_checkpoint(
-                self.checkpoint_data(), c.nn.get_weights(), trainer_state
+                self.checkpoint_data(), c.trainer.play_weights(), trainer_state
             )
             self.last_saved_step = self.global_step
             self.last_saved_best = best

@@ -13,8 +13,10 @@ from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.nn.inference import cpu_has_native_bf16
+from alphatriangle.nn.network import Weights
 from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
+from alphatriangle.rl.core.weight_average import WeightAverage
 from alphatriangle.rl.types import Experiences
 
 
@@ -98,6 +100,11 @@ class Trainer:
         self.augment = (
             SymmetryAugmenter(network.env_config, augmentation_seed)
             if config.SYMMETRY_AUGMENTATION
+            else None
+        )
+        self.average = (
+            WeightAverage(self.model, config.WEIGHT_EMA_DECAY)
+            if config.WEIGHT_EMA_DECAY > 0
             else None
         )
         self._forward = self.model
@@ -196,6 +203,8 @@ class Trainer:
         self.scaler.update()
         if self.scheduler is not None:
             self.scheduler.step()
+        if self.average is not None:
+            self.average.update(self.model)
         self.model.eval()
 
         with torch.no_grad():
@@ -223,16 +232,37 @@ class Trainer:
         }
         return metrics, td
 
+    def play_weights(self) -> Weights:
+        """The weights the run plays, evaluates and checkpoints: the average
+        (`WEIGHT_EMA_DECAY`) or the trained weights."""
+        if self.average is not None:
+            return self.average.weights()
+        return self.network.get_weights()
+
     def get_state(self) -> dict[str, Any]:
-        """Optimizer, scheduler and scaler state (tensors and plain values only)."""
-        return {
+        """Optimizer, scheduler and scaler state (tensors and plain values only); with an
+        average, the trained weights too, since the checkpoint's weights are the average."""
+        state: dict[str, Any] = {
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "scaler": self.scaler.state_dict(),
         }
+        if self.average is not None:
+            state["weight_average"] = self.average.get_state()
+            state["trained_weights"] = {
+                k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
+            }
+        return state
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restore what `get_state` saved (a resumed run continues its optimizer)."""
+        """Restore what `get_state` saved (a resumed run continues its optimizer, and the
+        weights it trains rather than their average)."""
+        if "trained_weights" in state:
+            self.network.set_weights(state["trained_weights"])
+        if self.average is not None:
+            self.average = WeightAverage(self.model, self.config.WEIGHT_EMA_DECAY)
+            if "weight_average" in state:
+                self.average.load_state(state["weight_average"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
