@@ -129,6 +129,18 @@ def strength_by_minutes(paths: PathManager) -> tuple[list[float], list[float]]:
     return [x for x, _ in kept], [m for _, m in kept]
 
 
+def save_chart(fig: Any, ax: Any, out: Path) -> None:
+    """Grid, legend and layout of a one-panel chart, written to `out` and closed."""
+    from matplotlib import pyplot as plt
+
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
     """One chart: each run's evaluation mean against its minutes of training, the planner's
     and greedy's means on the first run's evaluation seeds for scale."""
@@ -158,16 +170,8 @@ def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -
     ax.set_xlabel("minutes of training")
     ax.set_ylabel("mean score, in-training evaluation")
     ax.set_title("strength by minutes of training (in-training evaluations, selection seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_chart(fig, ax, out)
     return counts
-
-
-BASELINE_NAMES = ("planner", "greedy", "random")
 
 
 @dataclass
@@ -250,10 +254,5 @@ def write_simulation_chart(files: list[Path], out: Path) -> dict[str, int]:
     ax.set_xlabel("evaluation simulations per move")
     ax.set_ylabel("mean score (95% CI)")
     ax.set_title("strength by evaluation simulations (the default seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_chart(fig, ax, out)
     return {name: len(curve.means) for name, curve in curves.items()}
