@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 from alphatriangle.config import ConfigError, RunConfig
-from alphatriangle.data import DataManager, LoadedTrainingState, PathManager
-from alphatriangle.data.run_opening import ResumeCheck, open_run
+from alphatriangle.data import LoadedTrainingState, PathManager
+from alphatriangle.data.run_opening import OpenedRun, ResumeCheck, open_run
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.core import Trainer
@@ -155,21 +155,21 @@ def run_training(
         logger.info("run %s (%s)", paths.run_name, "resuming" if run.resuming else "new")
         train = _train_ntuple if config.train.AGENT == "ntuple" else _train
         try:
-            return train(config, paths, run.loaded, stop_event, progress_callback)
+            return train(config, run, stop_event, progress_callback)
         finally:
             close_file_logging(log_path)
 
 
 def _train(
     config: RunConfig,
-    paths: PathManager,
-    loaded: LoadedTrainingState,
+    run: OpenedRun,
     stop_event: threading.Event | None,
     progress_callback: ProgressCallback | None,
 ) -> int:
     """Start MLflow, Ray and the components, run the loop, and clean up whatever happens."""
     import ray
 
+    paths, loaded = run.paths, run.loaded
     uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
     ray_started = False
     components: Any = None
@@ -210,14 +210,13 @@ def _train(
 
 def _train_ntuple(
     config: RunConfig,
-    paths: PathManager,
-    loaded: LoadedTrainingState,
+    run: OpenedRun,
     stop_event: threading.Event | None,
     progress_callback: ProgressCallback | None,
 ) -> int:
     """The n-tuple baseline's run: MLflow and TensorBoard through an in-process collector,
     rounds of TD self-play on `selfplay.WORKERS` threads."""
-
+    paths, loaded = run.paths, run.loaded
     uri = config.persistence.MLFLOW_TRACKING_URI or paths.default_tracking_uri()
     collector: StatsCollector | None = None
     code = EXIT_FAILED
@@ -228,8 +227,7 @@ def _train_ntuple(
             mlflow_tracking_uri=uri, mlflow_run_id=run_id,
             tensorboard_dir=str(paths.tensorboard_dir),
         )  # fmt: skip
-        data_manager = DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS)
-        loop = NTupleLoop(config, data_manager, loaded, collector, run_id, stop_event,
+        loop = NTupleLoop(config, run.data_manager, loaded, collector, run_id, stop_event,
                           progress_callback)  # fmt: skip
         status = loop.run()
         code = EXIT_COMPLETED if status == "completed" else EXIT_STOPPED
