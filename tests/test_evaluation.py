@@ -45,7 +45,7 @@ from alphatriangle.evaluation.eval_command import (
     results_table,
     run_eval,
 )
-from alphatriangle.evaluation.report import reference_means
+from alphatriangle.evaluation.report import reference_means, run_description
 from alphatriangle.evaluation.selection import replaces_best, seconds_until_next
 from alphatriangle.game import GameBatch
 from alphatriangle.nn import NeuralNetwork
@@ -359,6 +359,13 @@ def test_report_scales_by_the_baselines_the_run_logged_else_plays_them() -> None
     series = {"Eval/Planner_Mean": ([20, 40], [321.5, 321.5])}
     means = reference_means(series, config)
     assert means == {"planner": 321.5, "greedy": pytest.approx(greedy.summary()["mean"])}
+
+
+def test_a_reports_line_names_the_learner_and_what_plays_its_games() -> None:
+    alphazero = load_run_config("laptop")
+    ntuple = load_run_config("ntuple")
+    assert run_description(alphazero) == "AlphaZero, 2 self-play workers and a trainer"
+    assert run_description(ntuple) == "n-tuple TD, 2 learning threads"
 
 
 def test_report_plots_the_runs_curves(tmp_path: Path) -> None:

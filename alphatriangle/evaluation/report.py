@@ -141,6 +141,15 @@ def save_chart(fig: Any, ax: Any, out: Path) -> None:
     plt.close(fig)
 
 
+def run_description(config: RunConfig) -> str:
+    """What a run's line stands for: its learner and what plays its games (an AlphaZero run's
+    self-play workers share the machine with its trainer; an n-tuple run's threads are all)."""
+    workers = config.selfplay.WORKERS
+    if config.train.AGENT == "ntuple":
+        return f"n-tuple TD, {workers} learning threads"
+    return f"AlphaZero, {workers} self-play workers and a trainer"
+
+
 def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -> dict[str, int]:
     """One chart: each run's evaluation mean against its minutes of training, the planner's
     and greedy's means on the first run's evaluation seeds for scale."""
@@ -158,10 +167,8 @@ def write_comparison(targets: list[str], out: Path, root: Path = DEFAULT_ROOT) -
             upgrade_configs(json.loads(paths.config_path.read_text()))
         )
         minutes, means = strength_by_minutes(paths)
-        kind = "n-tuple TD" if config.train.AGENT == "ntuple" else "AlphaZero"
-        cores = config.selfplay.WORKERS
         ax.plot(minutes, means, marker="o", markersize=3,
-                label=f"{paths.run_name} ({kind}, {cores} workers)")  # fmt: skip
+                label=f"{paths.run_name} ({run_description(config)})")  # fmt: skip
         counts[paths.run_name] = len(means)
         if not references:
             references = reference_means(read_scalars(paths), config)
