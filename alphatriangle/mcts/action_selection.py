@@ -119,6 +119,25 @@ def gumbel_root_action(
 
 
 @njit(cache=True)
+def gumbel_sigma_q(
+    tree: Tree, params: SelectionParams, g: int, n: int, q: np.ndarray, visits: np.ndarray
+) -> int:
+    """sigma(completed Q) of node `n`'s actions into `q` and their visits into `visits`, with
+    this search's Gumbel constants; returns the node's visits to its children."""
+    return completed_q_by_mix_value(
+        tree,
+        params.discount,
+        params.c_visit,
+        params.c_scale,
+        params.gumbel_min_value_span,
+        g,
+        n,
+        q,
+        visits,
+    )
+
+
+@njit(cache=True)
 def select_action(
     tree: Tree,
     params: SelectionParams,
@@ -134,17 +153,7 @@ def select_action(
     `visits` and `policy` are per-action scratch rows."""
     logits = tree.children_logit[g, n]
     if params.gumbel:
-        total = completed_q_by_mix_value(
-            tree,
-            params.discount,
-            params.c_visit,
-            params.c_scale,
-            params.gumbel_min_value_span,
-            g,
-            n,
-            q,
-            visits,
-        )
+        total = gumbel_sigma_q(tree, params, g, n, q, visits)
         if n == 0:
             target = roots.visit_schedule[g, simulation]
             return gumbel_root_action(logits, roots.gumbel[g], q, roots.search_visits[g], target)

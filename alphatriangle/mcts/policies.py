@@ -16,8 +16,7 @@ import numpy.typing as npt
 from numba import njit
 
 from alphatriangle.config import MCTSConfig
-from alphatriangle.mcts.action_selection import RootState, SelectionParams
-from alphatriangle.mcts.qtransforms import completed_q_by_mix_value
+from alphatriangle.mcts.action_selection import RootState, SelectionParams, gumbel_sigma_q
 from alphatriangle.mcts.tree import ROOT, Tree
 from alphatriangle.utils.softmax import masked_softmax
 
@@ -44,17 +43,7 @@ def _root_statistics(
     for g in range(active.shape[0]):
         if not active[g]:
             continue
-        completed_q_by_mix_value(
-            tree,
-            params.discount,
-            params.c_visit,
-            params.c_scale,
-            params.gumbel_min_value_span,
-            g,
-            ROOT,
-            sigma_q[g],
-            visits[g],
-        )
+        gumbel_sigma_q(tree, params, g, ROOT, sigma_q[g], visits[g])
         logits = tree.children_logit[g, 0]
         for a in range(logits.shape[0]):
             improved[g, a] = logits[a] + sigma_q[g, a] if logits[a] != -np.inf else -np.inf
