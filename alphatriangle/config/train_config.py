@@ -127,7 +127,8 @@ class TrainConfig(BaseModel):
         lt=1.0,
         description="Above 0: self-play, evaluation and checkpoints use an exponential moving "
         "average of the trained weights with this decay per step (0.999 averages about the "
-        "last 1,000 steps); 0 uses the trained weights themselves.",
+        "last 1,000 steps); 0 uses the trained weights themselves. Off by default: 0.999 "
+        "measured no stronger over an hour.",
     )
     GRADIENT_CLIP_VALUE: float | None = Field(
         description="Clip the gradient norm to this (None: no clipping).", default=5.0, gt=0
