@@ -118,7 +118,7 @@ def gumbel_root_action(
     return best if best >= 0 else fallback
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gumbel_sigma_q(
     tree: Tree, params: SelectionParams, g: int, n: int, q: np.ndarray, visits: np.ndarray
 ) -> int:
