@@ -213,7 +213,10 @@ def evaluate(
     ] = None,
     vs: Annotated[
         str | None,
-        typer.Option(help="Another agent to compare with (an n-tuple one too: models/ntuple)."),
+        typer.Option(
+            help="Another agent to compare with (an n-tuple one too: models/ntuple), or an "
+            "earlier `eval --json` file, whose agent's games are paired without replaying them."
+        ),
     ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the results here.")

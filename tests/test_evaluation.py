@@ -42,6 +42,7 @@ from alphatriangle.evaluation.eval_command import (
     difference_cell,
     eval_payload,
     merge_payloads,
+    recorded_games,
     results_table,
     run_eval,
 )
@@ -121,6 +122,27 @@ def test_results_on_disjoint_seed_files_merge_into_one_in_seed_order() -> None:
         merge_payloads([first, {**second, "simulations": 64}])
 
 
+def test_an_earlier_evaluations_games_pair_by_seed_in_the_new_ones_order(
+    tmp_path: Path,
+) -> None:
+    results = [
+        SuiteResult("hour@9", [5, 6, 7], [50.0, 60.0, 70.0], [8, 9, 10], [1, 2, 3]),
+        SuiteResult("planner", [5, 6, 7], [5.0, 6.0, 7.0], [4, 4, 4], [0, 0, 0]),
+    ]
+    saved = tmp_path / "hour.json"
+    saved.write_text(json.dumps(eval_payload("runs/hour", 64, results)))
+    games = recorded_games(saved, [7, 5])
+    assert games.name == "hour@9 (64 simulations, recorded in hour.json)"
+    assert (games.seeds, games.scores) == ([7, 5], [70.0, 50.0])
+    assert (games.lengths, games.lines) == ([10, 8], [3, 1])
+    with pytest.raises(CheckpointError, match=r"no game on seed 8 \(1 of this evaluation's 2"):
+        recorded_games(saved, [5, 8])
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"simulations": 64, "results": [{"name": "x", "scores": [1]}]}))
+    with pytest.raises(CheckpointError, match="is not what `alphatriangle eval --json` writes"):
+        recorded_games(other, [5])
+
+
 def test_checkpoints_are_picked_on_seeds_outside_the_default_suite() -> None:
     assert default_seeds(3) == [20_240_001, 20_240_002, 20_240_003]
     assert selection_seeds(3) == [10_240_001, 10_240_002, 10_240_003]
@@ -177,11 +199,18 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
         assert name in proc.stdout
     assert "agent = r1@3" in proc.stdout and "vs = r2@5" in proc.stdout
     # The same games in one process as in two shards: streams follow each game's seed.
+    # Against the file just written, r1's recorded games are the `vs` row, not played again.
     alone = run_eval(
-        EvalRequest(str(second), default_seeds(6), 2), 1, None, Console(file=io.StringIO())
-    )
+        EvalRequest(str(second), default_seeds(6), 2, vs=str(out)),
+        1, None, Console(file=io.StringIO()),
+    )  # fmt: skip
     assert alone["results"][0]["scores"] == report["results"][1]["scores"]
     assert alone["results"][0]["lengths"] == report["results"][1]["lengths"]
+    assert alone["results"][1]["scores"] == report["results"][0]["scores"]
+    recorded_difference = alone["paired_differences"]["r1@3 (2 simulations, recorded in eval.json)"]
+    assert recorded_difference["mean_difference"] == pytest.approx(
+        -report["paired_differences"]["r2@5"]["mean_difference"]
+    )
     widening = ("mcts.CHANCE_SAMPLING=widening",)
     wider = run_eval(
         EvalRequest(str(second), default_seeds(6), 2, overrides=widening),

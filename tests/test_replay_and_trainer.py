@@ -8,11 +8,11 @@ from networks import seeded_network
 from alphatriangle.config import EnvConfig, MCTSConfig, ModelConfig, SelfPlayConfig, TrainConfig
 from alphatriangle.features import feature_spec
 from alphatriangle.nn import NeuralNetwork
-from alphatriangle.nn.inference import cpu_has_native_bf16
 from alphatriangle.rl import Experiences, SelfPlayWorker
 from alphatriangle.rl.core import ExperienceBuffer, ReplaySettings, SampledBatch, Trainer
 from alphatriangle.rl.core.sum_tree import leaf_base, sum_tree_find, sum_tree_set
 from alphatriangle.rl.core.trainer import cosine_learning_rate
+from alphatriangle.utils.machine import cpu_has_native_bf16
 
 ENV = EnvConfig()
 SPEC = feature_spec(ENV)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import ray
+import torch
 from run_files import copy_run, quick_config, snapshot, train_command
 from waiting import wait_for
 
@@ -44,6 +45,8 @@ def _check_mlflow_run(client: Any, run_id: str) -> None:
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.params["train.BATCH_SIZE"] == "16"
+    assert run.data.tags["machine.vector_isa"] == torch.backends.cpu.get_cpu_capability()
+    assert run.data.tags["machine.cpus"] == str(os.cpu_count())
     losses = client.get_metric_history(run_id, "Loss/Total")
     assert sorted(int(m.step) for m in losses) == [5, 10, 15, 20]
     grad_mean = {int(m.step): m.value for m in client.get_metric_history(run_id, "Train/Grad_Norm")}

@@ -1,26 +1,13 @@
 """Shared output of the benchmarks: a Rich table on the terminal and a JSON file."""
 
 import json
-import os
-import platform
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "numpy": np.__version__,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+from alphatriangle.utils.machine import machine_info
 
 
 def write_report(

@@ -20,6 +20,7 @@ from alphatriangle.evaluation.checkpoints import (
     NTupleAgent,
     load_any_agent,
 )
+from alphatriangle.evaluation.report import read_eval_payload
 from alphatriangle.evaluation.suite import (
     SuiteResult,
     evaluation_mcts,
@@ -125,12 +126,53 @@ def play_one(agent: AnyAgent, request: EvalRequest) -> SuiteResult:
     return play_agent(agent.name, agent.network, agent_search(agent, request), request.seeds, env)
 
 
-def load_agents(request: EvalRequest) -> tuple[AnyAgent, AnyAgent | None]:
-    """The agent and the `vs` agent of `request` (either may be an n-tuple player);
-    `CheckpointError` if either cannot load or they play different games."""
+Opponent = AnyAgent | SuiteResult
+"""What `--vs` names: an agent to play, or the games an earlier `eval --json` recorded."""
+
+
+def recorded_games(path: Path, seeds: list[int]) -> SuiteResult:
+    """The scored agent's games in an earlier `eval --json` file, on `seeds` in their order:
+    a `--vs` opponent paired by seed without playing it again; `CheckpointError` (one line)
+    if the file is not one or lacks a seed."""
+    payload = read_eval_payload(path)
+    first = payload["results"][0]
+    try:
+        games = {
+            int(seed): (float(score), int(length), int(lines))
+            for seed, score, length, lines in zip(
+                first["seeds"], first["scores"], first["lengths"], first["lines"], strict=True
+            )
+        }
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError(
+            f"{path} is not what `alphatriangle eval --json` writes; give those files"
+        ) from None
+    missing = [seed for seed in seeds if seed not in games]
+    if missing:
+        raise CheckpointError(
+            f"{path} has no game on seed {missing[0]} ({len(missing)} of this evaluation's "
+            f"{len(seeds)} seeds missing); evaluate on the seeds it holds (--games, --seeds)"
+        )
+    budget = int(payload["simulations"])
+    search = f"{budget} simulations" if budget else "no tree search"
+    return SuiteResult(
+        f"{first['name']} ({search}, recorded in {path.name})",
+        list(seeds),
+        scores=[games[seed][0] for seed in seeds],
+        lengths=[games[seed][1] for seed in seeds],
+        lines=[games[seed][2] for seed in seeds],
+    )
+
+
+def load_agents(request: EvalRequest) -> tuple[AnyAgent, Opponent | None]:
+    """The agent and the `vs` opponent of `request` (either agent may be an n-tuple player;
+    a `.json` file gives its recorded games); `CheckpointError` if either cannot load or
+    two agents play different games."""
     agent = load_any_agent(request.target)
     if request.vs is None:
         return agent, None
+    if request.vs.endswith(".json"):
+        return agent, recorded_games(Path(request.vs), request.seeds)
     other = load_any_agent(request.vs)
     if not other.config.env.same_game(agent.config.env):
         raise CheckpointError(
@@ -145,10 +187,12 @@ def play_evaluation(request: EvalRequest) -> EvalOutcome:
     return play_loaded(request, *load_agents(request))
 
 
-def play_loaded(request: EvalRequest, agent: AnyAgent, other: AnyAgent | None) -> EvalOutcome:
+def play_loaded(request: EvalRequest, agent: AnyAgent, other: Opponent | None) -> EvalOutcome:
     """`play_evaluation` with the agents `load_agents` gave."""
     results = [play_one(agent, request)]
-    if other is not None:
+    if isinstance(other, SuiteResult):
+        results.append(other)
+    elif other is not None:
         results.append(play_one(other, request))
     env, planner = agent.config.env, agent.config.planner
     results += [play_baseline(name, request.seeds, env, planner) for name in BASELINE_ORDER]

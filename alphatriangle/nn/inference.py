@@ -45,17 +45,6 @@ def weights_version(tensors: Sequence[torch.Tensor]) -> tuple[int, ...]:
     return tuple(t._version for t in tensors)
 
 
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (Linux: the avx512_bf16 or amx_bf16
-    flag); elsewhere bfloat16 is emulated and slower than float32."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def bfloat16_copy(folded: nn.Module) -> nn.Module:
     """The folded model with its weights in bfloat16: oneDNN's bfloat16 convolutions take
     about half the time of float32 on CPUs that have them."""

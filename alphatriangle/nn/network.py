@@ -14,13 +14,13 @@ from alphatriangle.game import GameState
 from alphatriangle.nn.inference import (
     OnnxInference,
     bfloat16_copy,
-    cpu_has_native_bf16,
     folded_for_inference,
     onnx_runtime_installed,
     weights_version,
 )
 from alphatriangle.nn.model import AlphaTriangleNet
 from alphatriangle.nn.value_support import ValueSupport
+from alphatriangle.utils.machine import cpu_has_native_bf16
 from alphatriangle.utils.softmax import masked_softmax
 
 logger = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from alphatriangle.training.ntuple_loop import NTupleLoop, ntuple_weights
 from alphatriangle.training.setup import prepare_local_ray_environment, setup_training_components
 from alphatriangle.training.worker_manager import WorkerFailedError
 from alphatriangle.utils import one_line
+from alphatriangle.utils.machine import machine_info, machine_line
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +117,20 @@ def _start_mlflow(config: RunConfig, paths: PathManager, uri: str, previous: str
             )
         else:
             mlflow.log_artifact(str(paths.config_path))
+            _tag_machine()
             return str(run.info.run_id)
     run = mlflow.start_run(experiment_id=experiment_id, run_name=paths.run_name)
     log_configs_to_mlflow(config.model_dump(mode="json"))
+    _tag_machine()
     return str(run.info.run_id)
+
+
+def _tag_machine() -> None:
+    """The machine this session of the run trains on, as `machine.*` tags of its MLflow run
+    (a resume on another machine updates them; its log has a line per session)."""
+    import mlflow
+
+    mlflow.set_tags({f"machine.{key}": str(value) for key, value in machine_info().items()})
 
 
 def run_training(
@@ -153,6 +164,7 @@ def run_training(
         if config.train.AGENT == "alphazero" and config.train.RAY_ADDRESS is None:
             prepare_local_ray_environment()
         logger.info("run %s (%s)", paths.run_name, "resuming" if run.resuming else "new")
+        logger.info("machine: %s", machine_line(machine_info()))
         train = _train_ntuple if config.train.AGENT == "ntuple" else _train
         try:
             return train(config, run, stop_event, progress_callback)

@@ -12,12 +12,12 @@ from torch.nn import functional
 from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
 from alphatriangle.nn import NeuralNetwork
-from alphatriangle.nn.inference import cpu_has_native_bf16
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
 from alphatriangle.rl.core.weight_average import WeightAverage
 from alphatriangle.rl.types import Experiences
+from alphatriangle.utils.machine import cpu_has_native_bf16
 
 
 @dataclass(frozen=True)
