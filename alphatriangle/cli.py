@@ -212,10 +212,11 @@ def evaluate(
         typer.Option(min=1, help="Search budget (default: the run's evaluation.SIMULATIONS)."),
     ] = None,
     vs: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             help="Another agent to compare with (an n-tuple one too: models/ntuple), or an "
-            "earlier `eval --json` file, whose agent's games are paired without replaying them."
+            "earlier `eval --json` file, whose agent's games are paired without replaying "
+            "them (repeatable)."
         ),
     ] = None,
     json_path: Annotated[
@@ -240,7 +241,9 @@ def evaluate(
         raise UserError(f"--seeds must be 'default' or an existing file; {seeds!r} is neither")
     try:
         suite = default_seeds(games) if seeds == "default" else read_seeds(Path(seeds))[:games]
-        request = EvalRequest(checkpoint, suite, simulations, vs, tuple(overrides or ()))
+        request = EvalRequest(
+            checkpoint, suite, simulations, tuple(vs or ()), tuple(overrides or ())
+        )
         run_eval(request, processes or os.cpu_count() or 1, json_path, console)
     except ValueError as error:
         raise UserError(str(error)) from None

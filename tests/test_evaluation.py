@@ -199,16 +199,19 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
         assert name in proc.stdout
     assert "agent = r1@3" in proc.stdout and "vs = r2@5" in proc.stdout
     # The same games in one process as in two shards: streams follow each game's seed.
-    # Against the file just written, r1's recorded games are the `vs` row, not played again.
+    # Against the file just written, r1's recorded games are a `vs` row, not played again;
+    # r1 itself as the next `vs` plays them again, the same games.
     alone = run_eval(
-        EvalRequest(str(second), default_seeds(6), 2, vs=str(out)),
+        EvalRequest(str(second), default_seeds(6), 2, vs=(str(out), str(first))),
         1, None, Console(file=io.StringIO()),
     )  # fmt: skip
     assert alone["results"][0]["scores"] == report["results"][1]["scores"]
     assert alone["results"][0]["lengths"] == report["results"][1]["lengths"]
+    recorded = "r1@3 (2 simulations, recorded in eval.json)"
+    assert [r["name"] for r in alone["results"][:3]] == ["r2@5", recorded, "r1@3"]
     assert alone["results"][1]["scores"] == report["results"][0]["scores"]
-    recorded_difference = alone["paired_differences"]["r1@3 (2 simulations, recorded in eval.json)"]
-    assert recorded_difference["mean_difference"] == pytest.approx(
+    assert alone["results"][2]["scores"] == report["results"][0]["scores"]
+    assert alone["paired_differences"][recorded]["mean_difference"] == pytest.approx(
         -report["paired_differences"]["r2@5"]["mean_difference"]
     )
     widening = ("mcts.CHANCE_SAMPLING=widening",)

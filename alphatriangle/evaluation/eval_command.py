@@ -1,4 +1,4 @@
-"""`alphatriangle eval`: an agent against the baselines (and another agent) on one suite."""
+"""`alphatriangle eval`: an agent against the baselines (and other agents) on one suite."""
 
 import json
 import multiprocessing
@@ -82,13 +82,14 @@ def results_table(results: list[SuiteResult], reference: SuiteResult) -> Table:
 
 @dataclass(frozen=True)
 class EvalRequest:
-    """What `alphatriangle eval` plays: an agent (and maybe another) and the baselines on
-    `seeds`, the agents searching with `simulations` and the `mcts.KEY=value` overrides."""
+    """What `alphatriangle eval` plays: an agent (and its `vs` opponents: agents, or earlier
+    `eval --json` files) and the baselines on `seeds`, the agents searching with
+    `simulations` and the `mcts.KEY=value` overrides."""
 
     target: str
     seeds: list[int]
     simulations: int | None = None
-    vs: str | None = None
+    vs: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()
 
     def shard(self, index: int, count: int) -> "EvalRequest":
@@ -101,7 +102,7 @@ class EvalOutcome:
     checkpoint: str
     simulations: int
     results: list[SuiteResult]
-    """The agent, the `vs` agent if any, then the baselines, strongest first."""
+    """The agent, the `vs` opponents in their order, then the baselines, strongest first."""
 
 
 def agent_search(agent: Agent, request: EvalRequest) -> MCTSConfig:
@@ -164,22 +165,24 @@ def recorded_games(path: Path, seeds: list[int]) -> SuiteResult:
     )
 
 
-def load_agents(request: EvalRequest) -> tuple[AnyAgent, Opponent | None]:
-    """The agent and the `vs` opponent of `request` (either agent may be an n-tuple player;
-    a `.json` file gives its recorded games); `CheckpointError` if either cannot load or
-    two agents play different games."""
+def load_agents(request: EvalRequest) -> tuple[AnyAgent, list[Opponent]]:
+    """The agent and the `vs` opponents of `request` (an agent may be an n-tuple player; a
+    `.json` file gives its recorded games); `CheckpointError` if one cannot load or an
+    opponent agent plays another game."""
     agent = load_any_agent(request.target)
-    if request.vs is None:
-        return agent, None
-    if request.vs.endswith(".json"):
-        return agent, recorded_games(Path(request.vs), request.seeds)
-    other = load_any_agent(request.vs)
+    return agent, [_opponent(vs, agent, request) for vs in request.vs]
+
+
+def _opponent(vs: str, agent: AnyAgent, request: EvalRequest) -> Opponent:
+    if vs.endswith(".json"):
+        return recorded_games(Path(vs), request.seeds)
+    other = load_any_agent(vs)
     if not other.config.env.same_game(agent.config.env):
         raise CheckpointError(
-            f"{request.vs} was trained on another board or slot count than "
+            f"{vs} was trained on another board or slot count than "
             f"{request.target}; compare checkpoints of the same game"
         )
-    return agent, other
+    return other
 
 
 def play_evaluation(request: EvalRequest) -> EvalOutcome:
@@ -187,13 +190,11 @@ def play_evaluation(request: EvalRequest) -> EvalOutcome:
     return play_loaded(request, *load_agents(request))
 
 
-def play_loaded(request: EvalRequest, agent: AnyAgent, other: Opponent | None) -> EvalOutcome:
+def play_loaded(request: EvalRequest, agent: AnyAgent, others: list[Opponent]) -> EvalOutcome:
     """`play_evaluation` with the agents `load_agents` gave."""
     results = [play_one(agent, request)]
-    if isinstance(other, SuiteResult):
-        results.append(other)
-    elif other is not None:
-        results.append(play_one(other, request))
+    for other in others:
+        results.append(other if isinstance(other, SuiteResult) else play_one(other, request))
     env, planner = agent.config.env, agent.config.planner
     results += [play_baseline(name, request.seeds, env, planner) for name in BASELINE_ORDER]
     return EvalOutcome(str(agent.checkpoint_dir), simulations_of(agent, request), results)
@@ -253,7 +254,7 @@ def run_eval(
     request: EvalRequest, processes: int, json_path: Path | None, console: Console
 ) -> dict[str, Any]:
     """Play `request` over `processes` processes, print its table, write its JSON."""
-    agent, other = load_agents(request)
+    agent, others = load_agents(request)
     search = (
         f"a beam of {agent.config.ntuple.BEAM_WIDTH} over the hand"
         if isinstance(agent, NTupleAgent)
@@ -267,7 +268,7 @@ def run_eval(
     if shards > 1:
         outcome = play_evaluation_in_processes(request, shards)
     else:
-        outcome = play_loaded(request, agent, other)
+        outcome = play_loaded(request, agent, others)
     console.print(results_table(outcome.results, outcome.results[0]))
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
     payload = eval_payload(outcome.checkpoint, outcome.simulations, outcome.results)
