@@ -190,7 +190,11 @@ def _train(
         previous = loaded.checkpoint.mlflow_run_id if loaded.checkpoint else None
         run_id = _start_mlflow(config, paths, uri, previous)
         components, ray_started = setup_training_components(
-            config, paths.run_name, tracking_uri=uri, mlflow_run_id=run_id
+            config,
+            paths.run_name,
+            tracking_uri=uri,
+            mlflow_run_id=run_id,
+            data_manager=run.data_manager,
         )
         if components is None:
             return EXIT_FAILED

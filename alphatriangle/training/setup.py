@@ -99,9 +99,11 @@ def setup_training_components(
     *,
     tracking_uri: str,
     mlflow_run_id: str | None = None,
+    data_manager: DataManager | None = None,
 ) -> tuple[TrainingComponents | None, bool]:
     """Initialise Ray (`RAY_ADDRESS`), detect CPUs/GPUs, size the worker pool
-    (`selfplay.WORKERS`) and build every component (the network on `DEVICE`).
+    (`selfplay.WORKERS`) and build every component (the network on `DEVICE`), saving
+    through `data_manager` (the opened run's; None: a new one for `run_name`).
 
     Returns (components, whether Ray was started here); components is None on failure.
     """
@@ -139,13 +141,17 @@ def setup_training_components(
             spec.num_slots,
             seed=seed_sequence(train.RANDOM_SEED, Stream.BUFFER),
         )
-        paths = PathManager(config.persistence_root, run_name)
+        if data_manager is None:
+            paths = PathManager(config.persistence_root, run_name)
+            keep = config.persistence.KEEP_CHECKPOINTS
+            data_manager = DataManager(paths, keep_checkpoints=keep)
+        paths = data_manager.paths
         stats = start_stats_collector(paths, tracking_uri, mlflow_run_id)
         components = TrainingComponents(
             nn=network,
             buffer=buffer,
             trainer=Trainer(network, train, seed_sequence(train.RANDOM_SEED, Stream.AUGMENTATION)),
-            data_manager=DataManager(paths, keep_checkpoints=config.persistence.KEEP_CHECKPOINTS),
+            data_manager=data_manager,
             stats_collector_actor=stats,
             config=config,
             run_name=run_name,
