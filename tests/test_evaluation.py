@@ -130,17 +130,24 @@ def test_an_earlier_evaluations_games_pair_by_seed_in_the_new_ones_order(
         SuiteResult("planner", [5, 6, 7], [5.0, 6.0, 7.0], [4, 4, 4], [0, 0, 0]),
     ]
     saved = tmp_path / "hour.json"
-    saved.write_text(json.dumps(eval_payload("runs/hour", 64, results)))
-    games = recorded_games(saved, [7, 5])
+    saved.write_text(json.dumps(eval_payload("runs/hour", 64, results, ENV.game())))
+    games = recorded_games(saved, [7, 5], ENV.game())
     assert games.name == "hour@9 (64 simulations, recorded in hour.json)"
     assert (games.seeds, games.scores) == ([7, 5], [70.0, 50.0])
     assert (games.lengths, games.lines) == ([10, 8], [3, 1])
     with pytest.raises(CheckpointError, match=r"no game on seed 8 \(1 of this evaluation's 2"):
-        recorded_games(saved, [5, 8])
+        recorded_games(saved, [5, 8], ENV.game())
+    two_slots = EnvConfig(NUM_SHAPE_SLOTS=2).game()
+    assert two_slots["NUM_SHAPE_SLOTS"] == 2 and two_slots["ROWS"] == ENV.ROWS
+    with pytest.raises(CheckpointError, match="another board or slot count"):
+        recorded_games(saved, [5], two_slots)
+    unrecorded = tmp_path / "older.json"
+    unrecorded.write_text(json.dumps(eval_payload("runs/hour", 64, results)))
+    assert recorded_games(unrecorded, [6], two_slots).scores == [60.0]
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"simulations": 64, "results": [{"name": "x", "scores": [1]}]}))
     with pytest.raises(CheckpointError, match="is not what `alphatriangle eval --json` writes"):
-        recorded_games(other, [5])
+        recorded_games(other, [5], ENV.game())
 
 
 def test_checkpoints_are_picked_on_seeds_outside_the_default_suite() -> None:
@@ -184,6 +191,7 @@ def test_eval_command_compares_with_baselines_on_the_same_seeds(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "on 6 games in 2 processes" in proc.stdout
     report = json.loads(out.read_text())
+    assert report["game"] == config.env.game()
     names = [r["name"] for r in report["results"]]
     assert names == ["r1@3", "r2@5", "planner", "greedy", "random"]
     assert all(r["seeds"] == default_seeds(6) for r in report["results"])

@@ -1,5 +1,6 @@
 """Board geometry, slots and reward constants of the triangle puzzle (see GAME_RULES.md)."""
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -84,10 +85,16 @@ class EnvConfig(BaseModel):
             raise ValueError("PLAYABLE_RANGE_PER_ROW leaves no playable cell")
         return self
 
+    def game(self) -> dict[str, Any]:
+        """The board and slots as plain JSON values: what two agents must share to be
+        compared (`eval --json` records it)."""
+        fields = ("ROWS", "COLS", "PLAYABLE_RANGE_PER_ROW", "NUM_SHAPE_SLOTS")
+        dumped: dict[str, Any] = json.loads(self.model_dump_json(include=set(fields)))
+        return dumped
+
     def same_game(self, other: "EnvConfig") -> bool:
         """Same board and slots: only the training rewards may differ."""
-        fields = ("ROWS", "COLS", "PLAYABLE_RANGE_PER_ROW", "NUM_SHAPE_SLOTS")
-        return all(getattr(self, name) == getattr(other, name) for name in fields)
+        return self.game() == other.game()
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -131,11 +131,17 @@ Opponent = AnyAgent | SuiteResult
 """What `--vs` names: an agent to play, or the games an earlier `eval --json` recorded."""
 
 
-def recorded_games(path: Path, seeds: list[int]) -> SuiteResult:
+def recorded_games(path: Path, seeds: list[int], game: dict[str, Any]) -> SuiteResult:
     """The scored agent's games in an earlier `eval --json` file, on `seeds` in their order:
     a `--vs` opponent paired by seed without playing it again; `CheckpointError` (one line)
-    if the file is not one or lacks a seed."""
+    if the file is not one, lacks a seed, or records another `game` (`EnvConfig.game`;
+    files written before it was recorded are taken to be of this game)."""
     payload = read_eval_payload(path)
+    if payload.get("game", game) != game:
+        raise CheckpointError(
+            f"{path} holds games on another board or slot count than this agent's; "
+            "compare evaluations of the same game"
+        )
     first = payload["results"][0]
     try:
         games = {
@@ -175,7 +181,7 @@ def load_agents(request: EvalRequest) -> tuple[AnyAgent, list[Opponent]]:
 
 def _opponent(vs: str, agent: AnyAgent, request: EvalRequest) -> Opponent:
     if vs.endswith(".json"):
-        return recorded_games(Path(vs), request.seeds)
+        return recorded_games(Path(vs), request.seeds, agent.config.env.game())
     other = load_any_agent(vs)
     if not other.config.env.same_game(agent.config.env):
         raise CheckpointError(
@@ -271,7 +277,9 @@ def run_eval(
         outcome = play_loaded(request, agent, others)
     console.print(results_table(outcome.results, outcome.results[0]))
     console.print("(mean difference ± half the 95% confidence interval, paired by seed)")
-    payload = eval_payload(outcome.checkpoint, outcome.simulations, outcome.results)
+    payload = eval_payload(
+        outcome.checkpoint, outcome.simulations, outcome.results, agent.config.env.game()
+    )
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -279,11 +287,18 @@ def run_eval(
     return payload
 
 
-def eval_payload(checkpoint: str, simulations: int, results: list[SuiteResult]) -> dict[str, Any]:
-    """What `eval --json` writes: every policy's games, and the first one's paired differences."""
+def eval_payload(
+    checkpoint: str,
+    simulations: int,
+    results: list[SuiteResult],
+    game: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What `eval --json` writes: the game played (`EnvConfig.game`, when known), every
+    policy's games, and the first one's paired differences."""
     return {
         "checkpoint": checkpoint,
         "simulations": simulations,
+        **({"game": game} if game is not None else {}),
         "results": [r.to_json() for r in results],
         "paired_differences": {r.name: paired_difference(results[0], r) for r in results[1:]},
     }
@@ -312,4 +327,4 @@ def merge_payloads(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     seeds = sorted(seed for shard in shards for seed in shard[0].seeds)
     merged = merge_results(shards, seeds)
-    return eval_payload(first["checkpoint"], first["simulations"], merged)
+    return eval_payload(first["checkpoint"], first["simulations"], merged, first.get("game"))
