@@ -24,10 +24,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, required=True, help="where to write the merged file")
     args = parser.parse_args()
     payload = merge_payloads([json.loads(path.read_text()) for path in args.shards])
-    results = [
-        SuiteResult(r["name"], r["seeds"], r["scores"], r["lengths"], r["lines"])
-        for r in payload["results"]
-    ]
+    results = [SuiteResult.from_json(r) for r in payload["results"]]
     console = Console()
     console.print(f"{payload['checkpoint']} at {payload['simulations']} simulations")
     console.print(results_table(results, results[0]))

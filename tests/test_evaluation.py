@@ -122,6 +122,15 @@ def test_results_on_disjoint_seed_files_merge_into_one_in_seed_order() -> None:
         merge_payloads([first, {**second, "simulations": 64}])
 
 
+def test_a_result_reads_back_from_its_json_and_picks_seeds_in_their_order() -> None:
+    result = SuiteResult("a", [4, 2, 9], [40.0, 20.0, 90.0], [4, 2, 9], [1, 0, 3])
+    back = SuiteResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert back == result
+    assert back.on_seeds([9, 4]) == SuiteResult("a", [9, 4], [90.0, 40.0], [9, 4], [3, 1])
+    with pytest.raises(KeyError):
+        back.on_seeds([5])
+
+
 def test_an_earlier_evaluations_games_pair_by_seed_in_the_new_ones_order(
     tmp_path: Path,
 ) -> None:

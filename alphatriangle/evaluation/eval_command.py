@@ -20,7 +20,7 @@ from alphatriangle.evaluation.checkpoints import (
     NTupleAgent,
     load_any_agent,
 )
-from alphatriangle.evaluation.report import read_eval_payload
+from alphatriangle.evaluation.report import not_an_eval_file, read_eval_payload
 from alphatriangle.evaluation.suite import (
     SuiteResult,
     evaluation_mcts,
@@ -142,19 +142,14 @@ def recorded_games(path: Path, seeds: list[int], game: dict[str, Any]) -> SuiteR
             f"{path} holds games on another board or slot count than this agent's; "
             "compare evaluations of the same game"
         )
-    first = payload["results"][0]
     try:
-        games = {
-            int(seed): (float(score), int(length), int(lines))
-            for seed, score, length, lines in zip(
-                first["seeds"], first["scores"], first["lengths"], first["lines"], strict=True
-            )
-        }
+        first = SuiteResult.from_json(payload["results"][0])
+        if not len(first.seeds) == len(first.scores) == len(first.lengths) == len(first.lines):
+            raise ValueError("a game per seed")
     except (KeyError, TypeError, ValueError):
-        raise CheckpointError(
-            f"{path} is not what `alphatriangle eval --json` writes; give those files"
-        ) from None
-    missing = [seed for seed in seeds if seed not in games]
+        raise not_an_eval_file(path) from None
+    played = set(first.seeds)
+    missing = [seed for seed in seeds if seed not in played]
     if missing:
         raise CheckpointError(
             f"{path} has no game on seed {missing[0]} ({len(missing)} of this evaluation's "
@@ -162,13 +157,8 @@ def recorded_games(path: Path, seeds: list[int], game: dict[str, Any]) -> SuiteR
         )
     budget = int(payload["simulations"])
     search = f"{budget} simulations" if budget else "no tree search"
-    return SuiteResult(
-        f"{first['name']} ({search}, recorded in {path.name})",
-        list(seeds),
-        scores=[games[seed][0] for seed in seeds],
-        lengths=[games[seed][1] for seed in seeds],
-        lines=[games[seed][2] for seed in seeds],
-    )
+    name = f"{first.name} ({search}, recorded in {path.name})"
+    return replace(first.on_seeds(seeds), name=name)
 
 
 def load_agents(request: EvalRequest) -> tuple[AnyAgent, list[Opponent]]:
@@ -318,13 +308,7 @@ def merge_payloads(payloads: list[dict[str, Any]]) -> dict[str, Any]:
         )
         if not same_search or [r["name"] for r in payload["results"]] != names:
             raise ValueError("results to merge must be of the same agents at the same budget")
-    shards = [
-        [
-            SuiteResult(r["name"], r["seeds"], r["scores"], r["lengths"], r["lines"])
-            for r in p["results"]
-        ]
-        for p in payloads
-    ]
+    shards = [[SuiteResult.from_json(r) for r in p["results"]] for p in payloads]
     seeds = sorted(seed for shard in shards for seed in shard[0].seeds)
     merged = merge_results(shards, seeds)
     return eval_payload(first["checkpoint"], first["simulations"], merged, first.get("game"))

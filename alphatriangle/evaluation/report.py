@@ -229,10 +229,15 @@ def read_eval_payload(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise CheckpointError(f"no evaluation file at {path}") from None
     except (ValueError, TypeError, KeyError, IndexError):
-        raise CheckpointError(
-            f"{path} is not what `alphatriangle eval --json` writes; give those files"
-        ) from None
+        raise not_an_eval_file(path) from None
     return payload
+
+
+def not_an_eval_file(path: Path) -> CheckpointError:
+    """The one line for a file that `eval --json` did not write."""
+    return CheckpointError(
+        f"{path} is not what `alphatriangle eval --json` writes; give those files"
+    )
 
 
 def write_simulation_chart(files: list[Path], out: Path) -> dict[str, int]:

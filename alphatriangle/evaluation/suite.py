@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,29 @@ class SuiteResult:
 
     def to_json(self) -> dict[str, object]:
         return {**asdict(self), "summary": self.summary()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SuiteResult":
+        """A result as `to_json` wrote it (its summary is recomputed, not read)."""
+        return cls(
+            str(data["name"]),
+            [int(seed) for seed in data["seeds"]],
+            [float(score) for score in data["scores"]],
+            [int(length) for length in data["lengths"]],
+            [int(lines) for lines in data["lines"]],
+        )
+
+    def on_seeds(self, seeds: list[int]) -> "SuiteResult":
+        """The same games on `seeds`, in their order; `KeyError` names a seed not played."""
+        index = {seed: i for i, seed in enumerate(self.seeds)}
+        rows = [index[seed] for seed in seeds]
+        return SuiteResult(
+            self.name,
+            list(seeds),
+            scores=[self.scores[i] for i in rows],
+            lengths=[self.lengths[i] for i in rows],
+            lines=[self.lines[i] for i in rows],
+        )
 
 
 def default_seeds(games: int) -> list[int]:

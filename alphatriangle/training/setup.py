@@ -142,9 +142,10 @@ def setup_training_components(
             seed=seed_sequence(train.RANDOM_SEED, Stream.BUFFER),
         )
         if data_manager is None:
-            paths = PathManager(config.persistence_root, run_name)
-            keep = config.persistence.KEEP_CHECKPOINTS
-            data_manager = DataManager(paths, keep_checkpoints=keep)
+            data_manager = DataManager(
+                PathManager(config.persistence_root, run_name),
+                keep_checkpoints=config.persistence.KEEP_CHECKPOINTS,
+            )
         paths = data_manager.paths
         stats = start_stats_collector(paths, tracking_uri, mlflow_run_id)
         components = TrainingComponents(

@@ -6,6 +6,8 @@ import time
 from typing import Any
 
 CPUINFO = "/proc/cpuinfo"
+BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+"""Linux's flags for bfloat16 arithmetic in hardware."""
 
 
 def _cpuinfo_field(name: str) -> str | None:
@@ -29,7 +31,7 @@ def cpu_flags() -> set[str]:
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes in bfloat16 natively (Linux: the avx512_bf16 or amx_bf16
     flag); elsewhere bfloat16 is emulated and slower than float32."""
-    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    return bool(cpu_flags() & BF16_FLAGS)
 
 
 def cpu_model() -> str:
@@ -44,14 +46,15 @@ def machine_info() -> dict[str, Any]:
     import numpy as np
     import torch
 
+    flags = cpu_flags()
     return {
         "python": platform.python_version(),
         "machine": platform.machine(),
         "processor": cpu_model(),
         "cpus": os.cpu_count(),
         "vector_isa": torch.backends.cpu.get_cpu_capability(),
-        "native_bf16": cpu_has_native_bf16(),
-        "avx512": "avx512f" in cpu_flags(),
+        "native_bf16": bool(flags & BF16_FLAGS),
+        "avx512": "avx512f" in flags,
         "torch": torch.__version__,
         "numpy": np.__version__,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
