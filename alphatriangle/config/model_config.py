@@ -40,6 +40,14 @@ class ModelConfig(BaseModel):
     VALUE_HEAD_DIMS: tuple[int, ...] = Field(
         default=(64,), description="Widths of the value head's hidden layers."
     )
+    NTUPLE_VALUE_DIM: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Width of the n-tuple value features (0: none): a learned vector per "
+        "occupancy pattern of each of the n-tuple baseline's tuples, summed over the board and "
+        "fed to the value head beside the shared layers.",
+    )
     NUM_VALUE_ATOMS: int = Field(
         description="Atoms of the distributional value support.", default=51, ge=2
     )

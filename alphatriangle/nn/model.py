@@ -1,4 +1,5 @@
-"""`AlphaTriangleNet`: conv/residual body, optional transformer, policy and value heads."""
+"""`AlphaTriangleNet`: conv/residual body, optional transformer, policy and value heads
+(the value head optionally reading n-tuple features beside the body's)."""
 
 from itertools import pairwise
 
@@ -7,6 +8,7 @@ from torch import nn
 
 from alphatriangle.config import EnvConfig, ModelConfig
 from alphatriangle.features import feature_spec
+from alphatriangle.nn.ntuple_features import NTupleFeatures
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
 
@@ -130,7 +132,11 @@ class AlphaTriangleNet(nn.Module):
         shared = [body_dim, *cfg.FC_DIMS_SHARED]
         self.shared = nn.Sequential(_mlp(cfg, shared), act())
         self.policy_head = SlotPolicyHead(cfg, channels, spec.num_slots, spec.num_shapes)
-        self.value_head = _mlp(cfg, [shared[-1], *cfg.VALUE_HEAD_DIMS, cfg.NUM_VALUE_ATOMS])
+        self.ntuple: NTupleFeatures | None = None
+        if cfg.NTUPLE_VALUE_DIM:
+            self.ntuple = NTupleFeatures(env_config, cfg.NTUPLE_VALUE_DIM)
+        value_in = shared[-1] + cfg.NTUPLE_VALUE_DIM
+        self.value_head = _mlp(cfg, [value_in, *cfg.VALUE_HEAD_DIMS, cfg.NUM_VALUE_ATOMS])
 
     def forward(
         self, board: torch.Tensor, other: torch.Tensor
@@ -139,4 +145,6 @@ class AlphaTriangleNet(nn.Module):
         if self.transformer is not None:
             x = self.transformer(x)
         hidden = self.shared(torch.cat([self.reduce(x), other], dim=1))
+        if self.ntuple is not None:
+            hidden = torch.cat([hidden, self.ntuple(board[:, 0]).to(hidden.dtype)], dim=1)
         return self.policy_head(x, other), self.value_head(hidden)
