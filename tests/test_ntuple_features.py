@@ -53,6 +53,19 @@ def test_one_wide_features_equal_the_baselines_afterstate_value() -> None:
     assert len(set(np.round(expected, 6))) == 6
 
 
+def test_a_table_started_from_a_player_gives_its_value_in_hundreds_of_points() -> None:
+    features = NTupleFeatures(ENV, 3)
+    weights = np.random.default_rng(3).normal(size=LAYOUT.num_weights)
+    assert not features.start_from(weights[:-1])
+    assert features.start_from(weights)
+    batch = _played_batch(4, 12)
+    with torch.no_grad():
+        summed = features(_occupied(batch)).double().numpy()
+    expected = [afterstate_value(LAYOUT, weights, o[0], o[1]) / 100 for o in batch.occ]
+    np.testing.assert_allclose(summed[:, 0], expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(summed[:, 1:], 0.0)
+
+
 def test_value_head_reads_the_features_and_they_start_at_zero() -> None:
     plain = ModelConfig()
     with_tuples = ModelConfig(NTUPLE_VALUE_DIM=4)

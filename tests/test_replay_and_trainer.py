@@ -99,6 +99,19 @@ def test_cosine_learning_rate_follows_progress() -> None:
     trainer = Trainer(NeuralNetwork(ModelConfig(), EnvConfig(), device="cpu"), config)
     trainer.set_progress(0.5)
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert len(trainer.optimizer.param_groups) == 1
+
+
+def test_the_ntuple_table_learns_at_its_share_of_the_schedules_rate() -> None:
+    config = TrainConfig(LEARNING_RATE=2e-3, LR_SCHEDULER_ETA_MIN=0.0, NTUPLE_TABLE_LR_SCALE=0.1)
+    network = NeuralNetwork(ModelConfig(NTUPLE_VALUE_DIM=1), EnvConfig(), device="cpu")
+    trainer = Trainer(network, config)
+    rest, table = trainer.optimizer.param_groups
+    assert table["params"] == [network.model.ntuple.table.weight]  # type: ignore[union-attr]
+    assert len(rest["params"]) == len(list(network.model.parameters())) - 1
+    assert (rest["lr"], table["lr"]) == pytest.approx((2e-3, 2e-4))
+    trainer.set_progress(0.5)
+    assert (rest["lr"], table["lr"]) == pytest.approx((1e-3, 1e-4))
 
 
 @pytest.mark.parametrize("bf16", [False, True])

@@ -16,6 +16,7 @@ import pytest
 import ray
 import torch
 from run_files import copy_run, quick_config, snapshot, train_command
+from safetensors.numpy import load_file
 from waiting import wait_for
 
 from alphatriangle.config import RunConfig
@@ -185,20 +186,27 @@ def test_an_ntuple_warm_start_learns_in_the_runs_time_teaches_and_is_not_learnt_
     from alphatriangle.training.warm_start import load_warm_start
 
     warm = ("selfplay.WARM_START_PLAYER=ntuple", "selfplay.NTUPLE_WARM_START_MINUTES=0.05",
-            "selfplay.PLANNER_WARM_START_STEPS=20", "evaluation.FREQ_STEPS=1000000")  # fmt: skip
+            "selfplay.PLANNER_WARM_START_STEPS=20", "evaluation.FREQ_STEPS=1000000",
+            "model.NTUPLE_VALUE_DIM=2", "model.NTUPLE_VALUE_FROM_WARM_START=true")  # fmt: skip
     config = quick_config(tmp_path, *warm, "train.MAX_TRAINING_STEPS=30")
     assert run_training(config, run_name="warm") == 0
     paths = PathManager(tmp_path, "warm")
     learnt = load_warm_start(paths.warm_start_path, config)
     assert learnt.done(config) and learnt.seconds_learned < 60
     assert np.count_nonzero(learnt.weights) > 1000
+    table = load_file(paths.step_dirs()[0] / "model.safetensors")["ntuple.table.weight"]
+    seen = learnt.weights != 0
+    assert np.corrcoef(table[seen, 0], learnt.weights[seen])[0, 1] > 0.9
     counters = _latest_state(tmp_path, "warm")["counters"]
     assert counters["global_step"] == 30
     assert counters["training_seconds"] > learnt.seconds_learned
     log = paths.logs_dir / "warm.log"
+    seeded = "the value head's n-tuple table starts from the warm-start player's"
     assert log.read_text().count("learning the n-tuple warm-start player") == 1
+    assert log.read_text().count(seeded) == 1
     assert run_training(quick_config(tmp_path, *warm, "train.MAX_TRAINING_STEPS=40"), "warm") == 0
     assert log.read_text().count("learning the n-tuple warm-start player") == 1
+    assert log.read_text().count(seeded) == 1
     np.testing.assert_array_equal(load_warm_start(paths.warm_start_path, config).weights,
                                   learnt.weights)  # fmt: skip
     other_tuples = quick_config(tmp_path, *warm, "ntuple.PATCHES=[[2, 4]]")

@@ -48,6 +48,12 @@ class ModelConfig(BaseModel):
         "occupancy pattern of each of the n-tuple baseline's tuples, summed over the board and "
         "fed to the value head beside the shared layers.",
     )
+    NTUPLE_VALUE_FROM_WARM_START: bool = Field(
+        default=False,
+        description="With NTUPLE_VALUE_DIM and the n-tuple warm start: the table's first "
+        "column starts as the warm-start player's values (in hundreds of points) when its "
+        "learning ends, before the first training step.",
+    )
     NUM_VALUE_ATOMS: int = Field(
         description="Atoms of the distributional value support.", default=51, ge=2
     )

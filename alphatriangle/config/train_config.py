@@ -108,6 +108,13 @@ class TrainConfig(BaseModel):
     SGD_MOMENTUM: float = Field(
         description="Momentum when OPTIMIZER_TYPE is SGD.", default=0.9, ge=0, lt=1
     )
+    NTUPLE_TABLE_LR_SCALE: float = Field(
+        default=1.0,
+        gt=0,
+        le=1.0,
+        description="The learning rate of the value head's n-tuple table (model.NTUPLE_VALUE_DIM) "
+        "as a multiple of LEARNING_RATE.",
+    )
     LR_SCHEDULER_TYPE: Literal["cosine", "step", "none"] = Field(
         default="cosine",
         description="cosine (to LR_SCHEDULER_ETA_MIN over the run's progress), step, none.",

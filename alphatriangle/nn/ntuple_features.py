@@ -6,6 +6,8 @@ small integer matmul and a gather per position (ONNX MatMul, Gather, ReduceSum),
 value what makes the n-tuple player strong: a separate weight for every local pattern.
 """
 
+import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -13,6 +15,9 @@ from alphatriangle.baselines.ntuple.layout import tuple_layout
 from alphatriangle.config import EnvConfig
 from alphatriangle.config.ntuple_config import NTupleConfig
 from alphatriangle.game.geometry import engine_tables
+
+VALUES_PER_UNIT = 0.01
+"""A seeded table holds points / 100: features of order one for the value head."""
 
 
 class NTupleFeatures(nn.Module):
@@ -37,6 +42,18 @@ class NTupleFeatures(nn.Module):
         self.register_buffer("offsets", torch.from_numpy(layout.offsets.astype("int64")))
         self.table = nn.Embedding(layout.num_weights, dim)
         nn.init.zeros_(self.table.weight)
+
+    def start_from(self, values: npt.NDArray[np.floating]) -> bool:
+        """Set the first column to a trained n-tuple player's table (`values`, in points, on
+        the same tuples) in hundreds of points, the rest to zero: the value head starts with
+        the player's value as one of its inputs. False (nothing set) if the tuples differ."""
+        if values.shape != (self.table.num_embeddings,):
+            return False
+        with torch.no_grad():
+            self.table.weight.zero_()
+            self.table.weight[:, 0] = torch.from_numpy(np.asarray(values, np.float32))
+            self.table.weight[:, 0] *= VALUES_PER_UNIT
+        return True
 
     def indices(self, occupied: torch.Tensor) -> torch.Tensor:
         """[batch, tuples] each tuple's row in the table."""

@@ -260,6 +260,12 @@ class TrainingLoop:
 
         state = learn_warm_start(c.config, path, should_stop, on_round)
         self.worker_manager.set_warm_start_ntuple(state.weights)
+        if (
+            self.global_step == 0
+            and c.config.model.NTUPLE_VALUE_FROM_WARM_START
+            and c.trainer.start_ntuple_table(state.weights)
+        ):
+            logger.info("the value head's n-tuple table starts from the warm-start player's")
         if state.done(c.config):
             self.save_checkpoint()
 

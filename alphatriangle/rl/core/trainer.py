@@ -11,7 +11,7 @@ from torch.nn import functional
 
 from alphatriangle.config import TrainConfig
 from alphatriangle.features import BOARD_BASE_PLANES
-from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn import AlphaTriangleNet, NeuralNetwork
 from alphatriangle.nn.network import Weights
 from alphatriangle.rl.core.augment import SymmetryAugmenter
 from alphatriangle.rl.core.buffer import SampledBatch
@@ -37,13 +37,31 @@ class TrainingTensors:
     """[n, ACTION_DIM] bool: the legal actions (the anchor planes)."""
 
 
-def _optimizer(params: Any, cfg: TrainConfig) -> torch.optim.Optimizer:
+LR_SCALE_KEY = "lr_scale"
+"""A parameter group's learning rate as a multiple of the schedule's."""
+
+
+def _parameter_groups(model: AlphaTriangleNet, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Every parameter at the learning rate, except the value head's n-tuple table (if any)
+    at `NTUPLE_TABLE_LR_SCALE` times it: each of its rows is one pattern of one tuple, and
+    the value reads the sum of about two hundred of them."""
+    table = [] if model.ntuple is None else [model.ntuple.table.weight]
+    rest = [p for p in model.parameters() if all(p is not t for t in table)]
+    groups: list[dict[str, Any]] = [{"params": rest, LR_SCALE_KEY: 1.0}]
+    if table:
+        groups.append({"params": table, LR_SCALE_KEY: cfg.NTUPLE_TABLE_LR_SCALE})
+    for group in groups:
+        group["lr"] = cfg.LEARNING_RATE * group[LR_SCALE_KEY]
+    return groups
+
+
+def _optimizer(groups: list[dict[str, Any]], cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.OPTIMIZER_TYPE == "AdamW":
-        return torch.optim.AdamW(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+        return torch.optim.AdamW(groups, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
     if cfg.OPTIMIZER_TYPE == "Adam":
-        return torch.optim.Adam(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+        return torch.optim.Adam(groups, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
     return torch.optim.SGD(
-        params, lr=cfg.LEARNING_RATE, momentum=cfg.SGD_MOMENTUM, weight_decay=cfg.WEIGHT_DECAY
+        groups, lr=cfg.LEARNING_RATE, momentum=cfg.SGD_MOMENTUM, weight_decay=cfg.WEIGHT_DECAY
     )
 
 
@@ -92,7 +110,7 @@ class Trainer:
         self.config = config
         self.device = network.device
         self.model = network.model
-        self.optimizer = _optimizer(self.model.parameters(), config)
+        self.optimizer = _optimizer(_parameter_groups(self.model, config), config)
         self.scheduler = _scheduler(self.optimizer, config)
         self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
@@ -119,7 +137,7 @@ class Trainer:
             self.config.LEARNING_RATE, self.config.LR_SCHEDULER_ETA_MIN, progress
         )
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get(LR_SCALE_KEY, 1.0)
 
     def value_targets(self, exp: Experiences) -> torch.Tensor:
         """The examples' value targets: as stored, or (`REFRESH_VALUE_TARGETS`) their n-step
@@ -231,6 +249,16 @@ class Trainer:
             "LearningRate": self.optimizer.param_groups[0]["lr"],
         }
         return metrics, td
+
+    def start_ntuple_table(self, values: npt.NDArray[np.floating]) -> bool:
+        """Seed the value head's n-tuple table (`NTupleFeatures.start_from`) before training;
+        False where the model has none or its tuples differ."""
+        ntuple = self.network.model.ntuple
+        if ntuple is None or not ntuple.start_from(values):
+            return False
+        if self.average is not None:
+            self.average = WeightAverage(self.model, self.config.WEIGHT_EMA_DECAY)
+        return True
 
     def play_weights(self) -> Weights:
         """The weights the run plays, evaluates and checkpoints: the average
