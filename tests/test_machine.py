@@ -16,17 +16,23 @@ def test_the_cpu_and_its_bfloat16_come_from_cpuinfo(
 ) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(
-        "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"
-        "\nprocessor\t: 1\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"
+        "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512f amx_bf16\n"
+        "\nprocessor\t: 1\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512f amx_bf16\n"
     )
     monkeypatch.setattr(machine, "CPUINFO", str(cpuinfo))
     assert machine.cpu_model() == "Test CPU 9000"
-    assert machine.cpu_flags() == {"fpu", "avx2", "avx512f", "avx512_bf16"}
+    assert machine.cpu_flags() == {"fpu", "avx2", "avx512f", "amx_bf16"}
+    assert machine.cpu_has_amx() and machine.cpu_has_native_bf16()
     info = machine.machine_info()
-    assert (info["processor"], info["native_bf16"], info["avx512"]) == ("Test CPU 9000", True, True)
+    assert (info["processor"], info["native_bf16"], info["avx512"], info["amx"]) == (
+        "Test CPU 9000",
+        True,
+        True,
+        True,
+    )
     cpuinfo.write_text("model name\t: Older CPU\nflags\t\t: fpu avx2 fma\n")
     info = machine.machine_info()
-    assert (info["native_bf16"], info["avx512"]) == (False, False)
+    assert (info["native_bf16"], info["avx512"], info["amx"]) == (False, False, False)
     assert machine.machine_line({**info, "cpus": 2, "vector_isa": "AVX2"}) == (
         "Older CPU, 2 CPUs, AVX2 kernels, no native bfloat16"
     )

@@ -1,5 +1,7 @@
 """AlphaTriangleNet, the NeuralNetwork wrapper, the value support and ModelConfig."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -18,6 +20,7 @@ from alphatriangle.nn import (
     value_transform,
 )
 from alphatriangle.nn.network import _choose_backend
+from alphatriangle.utils import machine
 
 ENV = EnvConfig()
 
@@ -105,8 +108,17 @@ def test_device_resolution() -> None:
             resolve_device("cuda")
 
 
-def test_automatic_inference_backend_per_device() -> None:
-    """ONNX Runtime on a CPU, bfloat16 on CUDA (decided without a GPU: no tensor is made)."""
+def test_automatic_inference_backend_per_device(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ONNX Runtime on a CPU without AMX, bfloat16 with AMX and on CUDA (decided without a
+    GPU: no tensor is made)."""
+    cpuinfo = tmp_path / "cpuinfo"
+    monkeypatch.setattr(machine, "CPUINFO", str(cpuinfo))
+    cpuinfo.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile amx_bf16\n")
+    assert _choose_backend("auto", torch.device("cpu"), compile_model=False) == "bf16"
+    assert _choose_backend("onnx", torch.device("cpu"), compile_model=False) == "onnx"
+    cpuinfo.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16\n")
     assert _choose_backend("auto", torch.device("cpu"), compile_model=False) == "onnx"
     assert _choose_backend("auto", torch.device("cpu"), compile_model=True) == "torch"
     assert _choose_backend("auto", torch.device("cuda"), compile_model=False) == "bf16"
@@ -115,7 +127,7 @@ def test_automatic_inference_backend_per_device() -> None:
 
 
 def test_compiled_model_matches_eager() -> None:
-    eager = seeded_network(4, ModelConfig(), ENV)
+    eager = seeded_network(4, ModelConfig(), ENV, inference="torch")
     compiled = seeded_network(4, ModelConfig(), ENV, compile_model=True)
     compiled.set_weights(eager.get_weights())
     batch = GameBatch.new(6, seeds=list(range(6)))
@@ -126,7 +138,7 @@ def test_compiled_model_matches_eager() -> None:
 
 
 def test_inference_copy_matches_the_module_and_follows_training() -> None:
-    network = seeded_network(5, ModelConfig(), ENV)
+    network = seeded_network(5, ModelConfig(), ENV, inference="onnx")
     batch = GameBatch.new(8, seeds=list(range(8)))
     board, other = network.features.extract(batch.occ, batch.shapes)
     inputs = (torch.from_numpy(board), torch.from_numpy(other))
@@ -197,7 +209,7 @@ def test_onnx_inference_where_it_cannot_run_is_refused() -> None:
 
 
 def test_a_model_onnx_cannot_export_falls_back_to_torch(caplog: pytest.LogCaptureFixture) -> None:
-    network = seeded_network(0, ModelConfig.preset("large"), ENV)  # transformer fast path
+    network = seeded_network(0, ModelConfig.preset("large"), ENV, inference="onnx")
     reference = seeded_network(0, ModelConfig.preset("large"), ENV, inference="torch")
     batch = GameBatch.new(2, seeds=[0, 1])
     logits, _ = network.evaluate_arrays(batch.occ, batch.shapes)

@@ -27,8 +27,8 @@ class SelfPlayConfig(BaseModel):
         default="auto",
         description="How self-play and evaluation run the network: onnx (ONNX Runtime on a "
         "folded copy, rebuilt when weights change; CPU only), torch, bf16 (the folded copy in "
-        "bfloat16, for GPUs and for CPUs with AVX-512 BF16 or AMX), or auto (onnx on a CPU "
-        "when onnxruntime is installed, bf16 on CUDA).",
+        "bfloat16, for GPUs and for CPUs with AVX-512 BF16 or AMX), or auto (bf16 on CUDA and "
+        "on a CPU with AMX, else onnx when onnxruntime is installed).",
     )
     DEVICE: str = Field(
         description="Where self-play workers run their network: cpu, cuda, or auto (CUDA when "
