@@ -113,8 +113,7 @@ class TrainConfig(BaseModel):
         gt=0,
         le=1.0,
         description="The learning rate of the value head's n-tuple table (model.NTUPLE_VALUE_DIM) "
-        "as a multiple of LEARNING_RATE; the table has an Adam of its own over the rows each "
-        "batch read, with no weight decay.",
+        "as a multiple of LEARNING_RATE.",
     )
     LR_SCHEDULER_TYPE: Literal["cosine", "step", "none"] = Field(
         default="cosine",

@@ -22,9 +22,7 @@ VALUES_PER_UNIT = 0.01
 
 class NTupleFeatures(nn.Module):
     """[batch, ROWS, COLS] occupancy (1 filled, 0 not) to [batch, dim]: per tuple the vector of
-    its pattern, summed over the tuples. The vectors start at zero (no effect at first). The
-    table's gradient is sparse (the rows a batch read), so a step costs the batch, not the
-    table's size."""
+    its pattern, summed over the tuples. The vectors start at zero (no effect at first)."""
 
     place_values: torch.Tensor
     """[cells, tuples] cell c's bit in tuple t's index: 2**j for its j-th cell, else 0.
@@ -42,7 +40,7 @@ class NTupleFeatures(nn.Module):
                 place_values[int(layout.cells[t, j]), t] = 1 << j
         self.register_buffer("place_values", place_values)
         self.register_buffer("offsets", torch.from_numpy(layout.offsets.astype("int64")))
-        self.table = nn.Embedding(layout.num_weights, dim, sparse=True)
+        self.table = nn.Embedding(layout.num_weights, dim)
         nn.init.zeros_(self.table.weight)
 
     def start_from(self, values: npt.NDArray[np.floating]) -> bool:

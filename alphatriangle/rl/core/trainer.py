@@ -37,25 +37,31 @@ class TrainingTensors:
     """[n, ACTION_DIM] bool: the legal actions (the anchor planes)."""
 
 
-def _optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+LR_SCALE_KEY = "lr_scale"
+"""A parameter group's learning rate as a multiple of the schedule's."""
+
+
+def _parameter_groups(model: AlphaTriangleNet, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Every parameter at the learning rate, except the value head's n-tuple table (if any)
+    at `NTUPLE_TABLE_LR_SCALE` times it: each of its rows is one pattern of one tuple, and
+    the value reads the sum of about two hundred of them."""
+    table = [] if model.ntuple is None else [model.ntuple.table.weight]
+    rest = [p for p in model.parameters() if all(p is not t for t in table)]
+    groups: list[dict[str, Any]] = [{"params": rest, LR_SCALE_KEY: 1.0}]
+    if table:
+        groups.append({"params": table, LR_SCALE_KEY: cfg.NTUPLE_TABLE_LR_SCALE})
+    for group in groups:
+        group["lr"] = cfg.LEARNING_RATE * group[LR_SCALE_KEY]
+    return groups
+
+
+def _optimizer(groups: list[dict[str, Any]], cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.OPTIMIZER_TYPE == "AdamW":
-        return torch.optim.AdamW(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+        return torch.optim.AdamW(groups, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
     if cfg.OPTIMIZER_TYPE == "Adam":
-        return torch.optim.Adam(params, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
+        return torch.optim.Adam(groups, lr=cfg.LEARNING_RATE, weight_decay=cfg.WEIGHT_DECAY)
     return torch.optim.SGD(
-        params, lr=cfg.LEARNING_RATE, momentum=cfg.SGD_MOMENTUM, weight_decay=cfg.WEIGHT_DECAY
-    )
-
-
-def _table_optimizer(model: AlphaTriangleNet, cfg: TrainConfig) -> torch.optim.Optimizer | None:
-    """Adam over the rows of the value head's n-tuple table (if any) that a batch read, at
-    `NTUPLE_TABLE_LR_SCALE` times the learning rate: each row is one pattern of one tuple,
-    and the value reads the sum of about two hundred of them. No weight decay: a dense decay
-    would touch all 297,088 rows every step."""
-    if model.ntuple is None:
-        return None
-    return torch.optim.SparseAdam(
-        [model.ntuple.table.weight], lr=cfg.LEARNING_RATE * cfg.NTUPLE_TABLE_LR_SCALE
+        groups, lr=cfg.LEARNING_RATE, momentum=cfg.SGD_MOMENTUM, weight_decay=cfg.WEIGHT_DECAY
     )
 
 
@@ -104,15 +110,7 @@ class Trainer:
         self.config = config
         self.device = network.device
         self.model = network.model
-        self.table_optimizer = _table_optimizer(self.model, config)
-        table = [] if self.model.ntuple is None else [self.model.ntuple.table.weight]
-        self.dense_parameters = [
-            p for p in self.model.parameters() if all(p is not t for t in table)
-        ]
-        self.optimizer = _optimizer(self.dense_parameters, config)
-        self.optimizers = [self.optimizer]
-        if self.table_optimizer is not None:
-            self.optimizers.append(self.table_optimizer)
+        self.optimizer = _optimizer(_parameter_groups(self.model, config), config)
         self.scheduler = _scheduler(self.optimizer, config)
         self.use_amp = config.USE_MIXED_PRECISION and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
@@ -139,16 +137,7 @@ class Trainer:
             self.config.LEARNING_RATE, self.config.LR_SCHEDULER_ETA_MIN, progress
         )
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self._follow_learning_rate()
-
-    def _follow_learning_rate(self) -> None:
-        """The n-tuple table's rate: its share of the dense parameters' current rate."""
-        if self.table_optimizer is None:
-            return
-        lr = self.optimizer.param_groups[0]["lr"] * self.config.NTUPLE_TABLE_LR_SCALE
-        for group in self.table_optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get(LR_SCALE_KEY, 1.0)
 
     def value_targets(self, exp: Experiences) -> torch.Tensor:
         """The examples' value targets: as stored, or (`REFRESH_VALUE_TARGETS`) their n-step
@@ -220,21 +209,18 @@ class Trainer:
         )
         loss = (batch.weights * per_example).mean()
 
-        for optimizer in self.optimizers:
-            optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
         grad_norm = torch.zeros((), device=self.device)
         if cfg.GRADIENT_CLIP_VALUE is not None:
             self.scaler.unscale_(self.optimizer)
             grad_norm = torch.nn.utils.clip_grad_norm_(
-                self.dense_parameters, cfg.GRADIENT_CLIP_VALUE
+                self.model.parameters(), cfg.GRADIENT_CLIP_VALUE
             )
-        for optimizer in self.optimizers:
-            self.scaler.step(optimizer)
+        self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.scheduler is not None:
             self.scheduler.step()
-            self._follow_learning_rate()
         if self.average is not None:
             self.average.update(self.model)
         self.model.eval()
@@ -286,7 +272,6 @@ class Trainer:
         average, the trained weights too, since the checkpoint's weights are the average."""
         state: dict[str, Any] = {
             "optimizer": self.optimizer.state_dict(),
-            "table_optimizer": self.table_optimizer.state_dict() if self.table_optimizer else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "scaler": self.scaler.state_dict(),
         }
@@ -307,8 +292,6 @@ class Trainer:
             if "weight_average" in state:
                 self.average.load_state(state["weight_average"])
         self.optimizer.load_state_dict(state["optimizer"])
-        if self.table_optimizer is not None and state.get("table_optimizer") is not None:
-            self.table_optimizer.load_state_dict(state["table_optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
